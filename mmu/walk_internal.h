@@ -1,0 +1,67 @@
+/*
+ * walk_internal.h - what the one walk loop (walk.c) shares with the
+ * per-architecture rules (x86_paging.c, riscv_paging.c).
+ *
+ * The loop owns the order of the steps (read entry, decode, descend or
+ * stop, judge the leaf, set A/D with compare-and-set and restart on a
+ * race); the rules own what each step means on their architecture.
+ */
+#ifndef MMUEMU_WALK_INTERNAL_H
+#define MMUEMU_WALK_INTERNAL_H
+
+#include "mmuemu/translate.h"
+
+typedef enum walk_step {
+    WALK_NEXT,   /* non-leaf: continue at *next_table */
+    WALK_LEAF,   /* this entry maps the page */
+    WALK_FAULT,  /* fault filled in */
+} walk_step;
+
+typedef struct walk_ctx {
+    mmu_ctx *m;
+    const mmu_req *req;
+    const mmu_mode_info *mi;
+    mmu_paging_mode mode;
+    uint64_t va;          /* linear address as translated (x86 legacy:
+                             32-bit) */
+    uint8_t priv;         /* effective privilege (RISC-V: after MPRV) */
+    bool user;            /* x86: a user-mode access (CPL3, not implicit) */
+    /* Accumulated over the levels walked. */
+    bool all_rw, all_us, any_nx; /* x86 */
+    bool any_g;                  /* RISC-V: G on any level */
+    mmu_walk walk;
+} walk_ctx;
+
+/* Fill the parts of a fault every kind shares. */
+void walk_fault(walk_ctx *w, mmu_fault *flt, mmu_fault_kind kind,
+                mmu_fault_reason why, int level);
+
+/* ---- x86 (x86_paging.c) ---- */
+bool x86_precheck(walk_ctx *w, mmu_fault *flt);
+uint64_t x86_root(const walk_ctx *w);
+walk_step x86_entry(walk_ctx *w, unsigned level, uint64_t pte,
+                    uint64_t *next_table, mmu_fault *flt);
+bool x86_leaf(walk_ctx *w, unsigned level, uint64_t pte, mmu_result *res,
+              mmu_fault *flt);
+uint64_t x86_ad_update(const walk_ctx *w, unsigned level, uint64_t pte,
+                       bool leaf);
+void x86_page_fault(walk_ctx *w, mmu_fault *flt, mmu_fault_reason why,
+                    int level, uint32_t extra_bits);
+void x86_outside_ram(walk_ctx *w, mmu_fault *flt, uint64_t pa, int level);
+
+/* ---- RISC-V (riscv_paging.c) ---- */
+bool rv_precheck(walk_ctx *w, mmu_fault *flt);
+uint64_t rv_root(const walk_ctx *w);
+walk_step rv_entry(walk_ctx *w, unsigned level, uint64_t pte,
+                   uint64_t *next_table, mmu_fault *flt);
+bool rv_leaf(walk_ctx *w, unsigned level, uint64_t pte, mmu_result *res,
+             mmu_fault *flt);
+uint64_t rv_ad_update(const walk_ctx *w, unsigned level, uint64_t pte,
+                      bool leaf);
+void rv_outside_ram(walk_ctx *w, mmu_fault *flt, uint64_t pa, int level);
+
+/* The mode and effective privilege a request is translated in. */
+mmu_paging_mode rv_request_mode(const mmu_state *st, const mmu_req *req,
+                                uint8_t *eff_priv);
+
+#endif

@@ -1,0 +1,327 @@
+/*
+ * x86_paging.c - the x86 rules for the walk loop: entry decoding,
+ * reserved bits, large pages, access rights, protection keys, A/D and
+ * the #PF error code.
+ *
+ * Models: Intel SDM vol. 3A 4.3 (32-bit paging), 4.4 (PAE), 4.5 (4- and
+ * 5-level), 4.6 (access rights, SMEP/SMAP, protection keys), 4.7 (#PF
+ * error code), 4.8 (A/D); canonical addresses (3.3.7.1, 6.15).
+ * Not modelled: PKS (IA32_PKRS), CET shadow stacks, HLAT, memory types.
+ */
+#include "mmuemu/x86_bits.h"
+#include "walk_internal.h"
+
+#include <string.h>
+
+static const mmu_x86_state *xs(const walk_ctx *w)
+{
+    return &w->m->st.x86;
+}
+
+static bool ia32e(const walk_ctx *w)
+{
+    return w->mode == MMU_MODE_X86_4LEVEL || w->mode == MMU_MODE_X86_5LEVEL;
+}
+
+static bool nxe(const walk_ctx *w)
+{
+    return (xs(w)->efer & X86_EFER_NXE) != 0;
+}
+
+/* Bits [lo, hi] set. */
+static uint64_t bits(unsigned hi, unsigned lo)
+{
+    uint64_t upper = hi >= 63 ? ~UINT64_C(0) : (UINT64_C(1) << (hi + 1)) - 1;
+    return upper & ~((UINT64_C(1) << lo) - 1);
+}
+
+static unsigned maxphy(const walk_ctx *w)
+{
+    unsigned m = xs(w)->maxphyaddr;
+    return m < 32 ? 32 : m > 52 ? 52 : m;
+}
+
+/* ---- pre-checks ---------------------------------------------------- */
+
+bool x86_precheck(walk_ctx *w, mmu_fault *flt)
+{
+    /* PAE: the PDPTE registers are loaded by MOV CR3; a context whose
+     * CR3 was set directly loads them now, as that MOV would have. */
+    if (w->mode == MMU_MODE_X86_PAE && !xs(w)->pdptes_loaded &&
+        !mmu_x86_load_pdptes(w->m, xs(w)->cr3, flt)) {
+        flt->addr = w->va;
+        return false;
+    }
+    if (!ia32e(w)) {
+        /* Legacy modes and paging off: linear addresses are 32 bits. */
+        w->va &= UINT64_C(0xffffffff);
+        return true;
+    }
+    unsigned top = w->mode == MMU_MODE_X86_5LEVEL ? 56 : 47;
+    int64_t sext = (int64_t)(w->va << (63 - top)) >> (63 - top);
+    if ((uint64_t)sext == w->va)
+        return true;
+    /* Non-canonical: #GP(0), or #SS(0) for SS-based references; no walk,
+     * no CR2. */
+    bool ss = (w->req->flags & MMU_REQ_STACK) != 0;
+    walk_fault(w, flt, ss ? MMU_FAULT_SS : MMU_FAULT_GP,
+               MMU_WHY_NONCANONICAL, -1);
+    flt->vector = ss ? X86_VEC_SS : X86_VEC_GP;
+    flt->code = 0;
+    return false;
+}
+
+uint64_t x86_root(const walk_ctx *w)
+{
+    uint64_t cr3 = xs(w)->cr3;
+    if (w->mode == MMU_MODE_X86_32)
+        return cr3 & UINT64_C(0xfffff000);
+    if (w->mode == MMU_MODE_X86_PAE)
+        return cr3 & UINT64_C(0xffffffe0);
+    return cr3 & bits(maxphy(w) - 1, 12);
+}
+
+/* ---- faults -------------------------------------------------------- */
+
+/* Error-code bits that describe the access (SDM 4.7). */
+static uint32_t access_bits(const walk_ctx *w)
+{
+    uint32_t ec = 0;
+    const mmu_x86_state *x = xs(w);
+    if (w->req->access == MMU_WRITE)
+        ec |= X86_PF_W;
+    if (w->user)
+        ec |= X86_PF_U;
+    if (w->req->access == MMU_FETCH &&
+        ((x->cr4 & X86_CR4_SMEP) ||
+         ((x->cr4 & X86_CR4_PAE) && (x->efer & X86_EFER_NXE))))
+        ec |= X86_PF_I;
+    return ec;
+}
+
+void x86_page_fault(walk_ctx *w, mmu_fault *flt, mmu_fault_reason why,
+                    int level, uint32_t extra_bits)
+{
+    walk_fault(w, flt, MMU_FAULT_PAGE, why, level);
+    flt->vector = X86_VEC_PF;
+    flt->code = access_bits(w) | extra_bits;
+}
+
+void x86_outside_ram(walk_ctx *w, mmu_fault *flt, uint64_t pa, int level)
+{
+    walk_fault(w, flt, MMU_FAULT_BAD_PHYS, MMU_WHY_OUTSIDE_RAM, level);
+    flt->vector = 0;
+    flt->code = 0;
+    flt->paddr = pa;
+}
+
+/* ---- entries ------------------------------------------------------- */
+
+/* Reserved bits of a present entry at `level` (SDM tables 4-4..4-20). */
+static uint64_t reserved_mask(const walk_ctx *w, unsigned level, uint64_t pte)
+{
+    unsigned m = maxphy(w);
+    bool ps = (pte & X86_PTE_PS) != 0;
+
+    if (w->mode == MMU_MODE_X86_32) {
+        if (level == 1 && ps && (xs(w)->cr4 & X86_CR4_PSE)) {
+            /* 4 MiB: bits 20:13 hold PA 39:32 (PSE-36); bit 21 reserved,
+             * and the PA bits at or above MAXPHYADDR (at most 40). */
+            uint64_t rsvd = UINT64_C(1) << 21;
+            if (m < 40)
+                rsvd |= bits(20, 13 + (m - 32));
+            return rsvd;
+        }
+        return 0;
+    }
+    uint64_t rsvd = 0;
+    if (!nxe(w))
+        rsvd |= X86_PTE_NX;
+    if (w->mode == MMU_MODE_X86_PAE)
+        rsvd |= bits(62, m); /* legacy PAE: 62:MAXPHYADDR */
+    else if (m < 52)
+        rsvd |= bits(51, m); /* IA-32e: 51:MAXPHYADDR; 62:52 ignored */
+    if (level >= 3) {
+        rsvd |= X86_PTE_PS; /* PS reserved in PML4E and PML5E */
+    } else if (level == 2 && ia32e(w) && ps) {
+        if (!xs(w)->has_1g_pages)
+            rsvd |= X86_PTE_PS;
+        else
+            rsvd |= bits(29, 13); /* 1 GiB: alignment bits */
+    } else if (level == 1 && ps) {
+        rsvd |= bits(20, 13); /* 2 MiB: alignment bits */
+    }
+    return rsvd;
+}
+
+walk_step x86_entry(walk_ctx *w, unsigned level, uint64_t pte,
+                    uint64_t *next_table, mmu_fault *flt)
+{
+    bool pdpte_reg = w->mode == MMU_MODE_X86_PAE && level == 2;
+
+    if (!(pte & X86_PTE_P)) {
+        x86_page_fault(w, flt, MMU_WHY_NOT_PRESENT, (int)level, 0);
+        return WALK_FAULT;
+    }
+    /* PDPTE registers were checked when they were loaded (MOV CR3). */
+    if (!pdpte_reg && (pte & reserved_mask(w, level, pte))) {
+        x86_page_fault(w, flt, MMU_WHY_RESERVED_BIT, (int)level,
+                       X86_PF_P | X86_PF_RSVD);
+        return WALK_FAULT;
+    }
+    if (!pdpte_reg) {
+        /* Rights combine over every level: R/W and U/S by AND, XD by OR. */
+        w->all_rw = w->all_rw && (pte & X86_PTE_RW);
+        w->all_us = w->all_us && (pte & X86_PTE_US);
+        w->any_nx = w->any_nx || (nxe(w) && (pte & X86_PTE_NX));
+    }
+    bool leaf = level == 0;
+    if (level > 0 && (pte & X86_PTE_PS) && (w->mi->leaf_levels & (1u << level)))
+        leaf = !pdpte_reg &&
+               (w->mode != MMU_MODE_X86_32 || (xs(w)->cr4 & X86_CR4_PSE));
+    if (leaf)
+        return WALK_LEAF;
+    *next_table = w->mode == MMU_MODE_X86_32 ? pte & UINT64_C(0xfffff000)
+                                              : pte & bits(maxphy(w) - 1, 12);
+    return WALK_NEXT;
+}
+
+/* ---- rights -------------------------------------------------------- */
+
+/*
+ * Would `acc` be allowed on this translation? (SDM 4.6.1, 4.6.2.)
+ * *pk_fault is set when the protection-key rule is what denies it.
+ */
+static bool allowed(const walk_ctx *w, mmu_access acc, uint64_t leaf,
+                    bool *pk_fault, mmu_fault_reason *why)
+{
+    const mmu_x86_state *x = xs(w);
+    bool user_page = w->all_us, writable = w->all_rw;
+    bool wp = (x->cr0 & X86_CR0_WP) != 0;
+    bool explicit_sup = !w->user && !(w->req->flags & MMU_REQ_IMPLICIT);
+    bool smap_ok = !(x->cr4 & X86_CR4_SMAP) ||
+                   (explicit_sup && (x->rflags & X86_RFLAGS_AC));
+
+    *pk_fault = false;
+    /* Protection keys: data accesses to user-mode addresses, 4/5-level. */
+    if (ia32e(w) && (x->cr4 & X86_CR4_PKE) && user_page && acc != MMU_FETCH) {
+        unsigned key = (unsigned)((leaf & X86_PTE_PKEY_MASK) >>
+                                  X86_PTE_PKEY_SHIFT);
+        bool ad = (x->pkru & X86_PKRU_AD(key)) != 0;
+        bool wd = (x->pkru & X86_PKRU_WD(key)) != 0;
+        *pk_fault = ad || (wd && acc == MMU_WRITE && (w->user || wp));
+    }
+    if (w->user) {
+        if (!user_page)
+            return *why = MMU_WHY_USER_TO_SUPERVISOR, false;
+        if (acc == MMU_WRITE && !writable)
+            return *why = MMU_WHY_READ_ONLY, false;
+        if (acc == MMU_FETCH && w->any_nx)
+            return *why = MMU_WHY_NOT_EXECUTABLE, false;
+    } else if (acc == MMU_FETCH) {
+        if (user_page && (x->cr4 & X86_CR4_SMEP))
+            return *why = MMU_WHY_SMEP, false;
+        if (w->any_nx)
+            return *why = MMU_WHY_NOT_EXECUTABLE, false;
+    } else {
+        if (user_page && !smap_ok)
+            return *why = MMU_WHY_SMAP, false;
+        if (acc == MMU_WRITE && wp && !writable)
+            return *why = MMU_WHY_READ_ONLY, false;
+    }
+    if (*pk_fault)
+        return *why = MMU_WHY_PKEY, false;
+    return true;
+}
+
+static uint64_t leaf_size(const walk_ctx *w, unsigned level)
+{
+    return UINT64_C(1) << mmu_mode_shift(w->mi, level);
+}
+
+static uint64_t leaf_pa(const walk_ctx *w, unsigned level, uint64_t pte)
+{
+    uint64_t size = leaf_size(w, level), off = w->va & (size - 1);
+    if (w->mode == MMU_MODE_X86_32) {
+        if (level == 0)
+            return (pte & UINT64_C(0xfffff000)) | off;
+        return (pte & UINT64_C(0xffc00000)) | (((pte >> 13) & 0xff) << 32) |
+               off;
+    }
+    return (pte & bits(maxphy(w) - 1, 12) & ~(size - 1)) | off;
+}
+
+bool x86_leaf(walk_ctx *w, unsigned level, uint64_t pte, mmu_result *res,
+              mmu_fault *flt)
+{
+    mmu_fault_reason why = MMU_WHY_NONE;
+    bool pk;
+    if (!allowed(w, w->req->access, pte, &pk, &why)) {
+        /* PK is reported whenever the key denies the access (SDM 4.7),
+         * whichever rule failed. */
+        x86_page_fault(w, flt, why, (int)level, X86_PF_P | (pk ? X86_PF_PK : 0));
+        return false;
+    }
+    memset(res, 0, sizeof *res);
+    res->pa = leaf_pa(w, level, pte);
+    res->page_size = leaf_size(w, level);
+    res->level = (uint8_t)level;
+    res->dirty = (pte & X86_PTE_D) || w->req->access == MMU_WRITE;
+    res->global = (pte & X86_PTE_G) != 0;
+    if (ia32e(w))
+        res->pkey = (uint8_t)((pte & X86_PTE_PKEY_MASK) >> X86_PTE_PKEY_SHIFT);
+    mmu_fault_reason ignore;
+    if (allowed(w, MMU_READ, pte, &pk, &ignore))
+        res->perms |= MMU_PERM_R;
+    if (res->dirty && allowed(w, MMU_WRITE, pte, &pk, &ignore))
+        res->perms |= MMU_PERM_W;
+    if (allowed(w, MMU_FETCH, pte, &pk, &ignore))
+        res->perms |= MMU_PERM_X;
+    if (w->all_us)
+        res->perms |= MMU_PERM_U;
+    return true;
+}
+
+uint64_t x86_ad_update(const walk_ctx *w, unsigned level, uint64_t pte,
+                       bool leaf)
+{
+    if (w->mode == MMU_MODE_X86_PAE && level == 2)
+        return pte; /* PDPTE registers have no A bit */
+    pte |= X86_PTE_A;
+    if (leaf && w->req->access == MMU_WRITE)
+        pte |= X86_PTE_D;
+    return pte;
+}
+
+/* ---- PAE PDPTE registers ------------------------------------------- */
+
+bool mmu_x86_load_pdptes(mmu_ctx *m, uint64_t cr3, mmu_fault *flt)
+{
+    mmu_x86_state *x = &m->st.x86;
+    uint64_t base = cr3 & UINT64_C(0xffffffe0), v[4];
+    unsigned mp = x->maxphyaddr < 32 ? 32 : x->maxphyaddr > 52 ? 52
+                                                                 : x->maxphyaddr;
+    uint64_t rsvd = bits(63, mp) | X86_PDPTE_RSVD_LOW;
+
+    memset(flt, 0, sizeof *flt);
+    flt->addr = cr3;
+    flt->level = 2;
+    for (unsigned i = 0; i < 4; i++) {
+        if (!mmu_phys_read_pte(m->mem, base + 8u * i, 8, &v[i])) {
+            flt->kind = MMU_FAULT_BAD_PHYS;
+            flt->reason = MMU_WHY_OUTSIDE_RAM;
+            flt->paddr = base + 8u * i;
+            return false;
+        }
+        if ((v[i] & X86_PTE_P) && (v[i] & rsvd)) {
+            flt->kind = MMU_FAULT_GP;
+            flt->reason = MMU_WHY_RESERVED_BIT;
+            flt->vector = X86_VEC_GP;
+            flt->paddr = base + 8u * i;
+            return false;
+        }
+    }
+    memcpy(x->pdpte, v, sizeof v);
+    x->pdptes_loaded = true;
+    return true;
+}
