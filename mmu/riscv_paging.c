@@ -28,9 +28,9 @@ static bool has_ext(const walk_ctx *w, uint32_t ext)
     return (rs(w)->ext & ext) != 0;
 }
 
-static uint32_t cause(const walk_ctx *w, bool page)
+uint32_t rv_cause(mmu_access acc, bool page)
 {
-    switch (w->req->access) {
+    switch (acc) {
     case MMU_FETCH:
         return page ? RV_CAUSE_FETCH_PAGE : RV_CAUSE_FETCH_ACCESS;
     case MMU_READ:
@@ -39,6 +39,11 @@ static uint32_t cause(const walk_ctx *w, bool page)
         return page ? RV_CAUSE_STORE_PAGE : RV_CAUSE_STORE_ACCESS;
     }
     return 0;
+}
+
+static uint32_t cause(const walk_ctx *w, bool page)
+{
+    return rv_cause(w->req->access, page);
 }
 
 static bool page_fault(walk_ctx *w, mmu_fault *flt, mmu_fault_reason why,
@@ -135,32 +140,62 @@ walk_step rv_entry(walk_ctx *w, unsigned level, uint64_t pte,
     return WALK_NEXT;
 }
 
-/* Step 5: may this privilege make this access to this leaf? */
-static bool allowed(const walk_ctx *w, mmu_access acc, uint64_t pte,
-                    mmu_fault_reason *why)
+/* Step 5: may this privilege make this access to a leaf with these
+ * R/W/X/U bits? SUM and MXR are read now, so a TLB hit re-judges them. */
+bool rv_rights_allow(const mmu_rv_state *r, uint8_t priv, mmu_access acc,
+                     mmu_rights rt, mmu_fault_reason *why)
 {
-    uint64_t mstatus = rs(w)->mstatus;
-    if (w->priv == RV_PRIV_U && !(pte & RV_PTE_U))
+    uint64_t mstatus = r->mstatus;
+    bool u = (rt.flags & MMU_PERM_U) != 0;
+    if (priv == RV_PRIV_U && !u)
         return *why = MMU_WHY_USER_TO_SUPERVISOR, false;
-    if (w->priv == RV_PRIV_S && (pte & RV_PTE_U) &&
+    if (priv == RV_PRIV_S && u &&
         (acc == MMU_FETCH || !(mstatus & RV_MSTATUS_SUM)))
         return *why = MMU_WHY_SUPERVISOR_TO_USER, false;
     switch (acc) {
     case MMU_FETCH:
-        if (!(pte & RV_PTE_X))
+        if (!(rt.flags & MMU_PERM_X))
             return *why = MMU_WHY_NOT_EXECUTABLE, false;
         break;
     case MMU_READ:
-        if (!(pte & RV_PTE_R) &&
-            !((mstatus & RV_MSTATUS_MXR) && (pte & RV_PTE_X)))
+        if (!(rt.flags & MMU_PERM_R) &&
+            !((mstatus & RV_MSTATUS_MXR) && (rt.flags & MMU_PERM_X)))
             return *why = MMU_WHY_NOT_READABLE, false;
         break;
     case MMU_WRITE:
-        if (!(pte & RV_PTE_W))
+        if (!(rt.flags & MMU_PERM_W))
             return *why = MMU_WHY_READ_ONLY, false;
         break;
     }
     return true;
+}
+
+uint8_t rv_rights_perms(const mmu_rv_state *r, uint8_t priv, mmu_rights rt,
+                        bool dirty)
+{
+    mmu_fault_reason why;
+    uint8_t perms = rt.flags & MMU_PERM_U;
+    if (rv_rights_allow(r, priv, MMU_READ, rt, &why))
+        perms |= MMU_PERM_R;
+    if (dirty && rv_rights_allow(r, priv, MMU_WRITE, rt, &why))
+        perms |= MMU_PERM_W;
+    if (rv_rights_allow(r, priv, MMU_FETCH, rt, &why))
+        perms |= MMU_PERM_X;
+    return perms;
+}
+
+static mmu_rights leaf_rights(uint64_t pte)
+{
+    mmu_rights rt = {0, 0};
+    if (pte & RV_PTE_R)
+        rt.flags |= MMU_PERM_R;
+    if (pte & RV_PTE_W)
+        rt.flags |= MMU_PERM_W;
+    if (pte & RV_PTE_X)
+        rt.flags |= MMU_PERM_X;
+    if (pte & RV_PTE_U)
+        rt.flags |= MMU_PERM_U;
+    return rt;
 }
 
 static bool hw_ad(const walk_ctx *w)
@@ -176,7 +211,8 @@ bool rv_leaf(walk_ctx *w, unsigned level, uint64_t pte, mmu_result *res,
     unsigned shift = mmu_mode_shift(w->mi, level);
     uint64_t size = UINT64_C(1) << shift;
 
-    if (!allowed(w, w->req->access, pte, &why))
+    mmu_rights rt = leaf_rights(pte);
+    if (!rv_rights_allow(rs(w), w->priv, w->req->access, rt, &why))
         return page_fault(w, flt, why, (int)level);
     /* Step 6: a superpage's low PPN bits must be zero. */
     if (level > 0 && (ppn & ((UINT64_C(1) << (shift - 12)) - 1)))
@@ -205,14 +241,8 @@ bool rv_leaf(walk_ctx *w, unsigned level, uint64_t pte, mmu_result *res,
     res->dirty = (pte & RV_PTE_D) || w->req->access == MMU_WRITE;
     res->pbmt = (uint8_t)(sv32(w) ? 0 : (pte & RV_PTE_PBMT_MASK) >>
                                              RV_PTE_PBMT_SHIFT);
-    if (allowed(w, MMU_READ, pte, &why))
-        res->perms |= MMU_PERM_R;
-    if (res->dirty && allowed(w, MMU_WRITE, pte, &why))
-        res->perms |= MMU_PERM_W;
-    if (allowed(w, MMU_FETCH, pte, &why))
-        res->perms |= MMU_PERM_X;
-    if (pte & RV_PTE_U)
-        res->perms |= MMU_PERM_U;
+    res->rights = rt;
+    res->perms = rv_rights_perms(rs(w), w->priv, rt, res->dirty);
     return true;
 }
 

@@ -29,14 +29,31 @@ typedef struct walk_ctx {
     /* Accumulated over the levels walked. */
     bool all_rw, all_us, any_nx; /* x86 */
     bool any_g;                  /* RISC-V: G on any level */
+    uint32_t tag;                /* PCID / ASID for the walk caches */
     mmu_walk walk;
 } walk_ctx;
+
+/* Set up a walk: mode, effective privilege, address pre-checks (canonical
+ * form, PAE PDPTE load). @return false with the fault filled in. */
+bool walk_prepare(walk_ctx *w, mmu_ctx *m, const mmu_req *req,
+                  mmu_fault *flt);
+/* Walk (through the paging-structure caches if the TLB has them), judge,
+ * set A/D. */
+bool walk_run(walk_ctx *w, mmu_result *res, mmu_fault *flt);
 
 /* Fill the parts of a fault every kind shares. */
 void walk_fault(walk_ctx *w, mmu_fault *flt, mmu_fault_kind kind,
                 mmu_fault_reason why, int level);
 
 /* ---- x86 (x86_paging.c) ---- */
+bool x86_user_access(const mmu_req *req);
+uint32_t x86_pf_access_bits(const mmu_x86_state *x, const mmu_req *req);
+bool x86_rights_allow(const mmu_x86_state *x, mmu_paging_mode mode,
+                      const mmu_req *req, mmu_access acc, mmu_rights r,
+                      bool *pk_fault, mmu_fault_reason *why);
+uint8_t x86_rights_perms(const mmu_x86_state *x, mmu_paging_mode mode,
+                         const mmu_req *req, mmu_rights r, bool dirty);
+mmu_rights x86_walk_rights(const walk_ctx *w, uint64_t leaf);
 bool x86_precheck(walk_ctx *w, mmu_fault *flt);
 uint64_t x86_root(const walk_ctx *w);
 walk_step x86_entry(walk_ctx *w, unsigned level, uint64_t pte,
@@ -50,6 +67,11 @@ void x86_page_fault(walk_ctx *w, mmu_fault *flt, mmu_fault_reason why,
 void x86_outside_ram(walk_ctx *w, mmu_fault *flt, uint64_t pa, int level);
 
 /* ---- RISC-V (riscv_paging.c) ---- */
+bool rv_rights_allow(const mmu_rv_state *r, uint8_t priv, mmu_access acc,
+                     mmu_rights rt, mmu_fault_reason *why);
+uint8_t rv_rights_perms(const mmu_rv_state *r, uint8_t priv, mmu_rights rt,
+                        bool dirty);
+uint32_t rv_cause(mmu_access acc, bool page);
 bool rv_precheck(walk_ctx *w, mmu_fault *flt);
 uint64_t rv_root(const walk_ctx *w);
 walk_step rv_entry(walk_ctx *w, unsigned level, uint64_t pte,

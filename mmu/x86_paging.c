@@ -84,15 +84,19 @@ uint64_t x86_root(const walk_ctx *w)
 /* ---- faults -------------------------------------------------------- */
 
 /* Error-code bits that describe the access (SDM 4.7). */
-static uint32_t access_bits(const walk_ctx *w)
+bool x86_user_access(const mmu_req *req)
+{
+    return req->priv == 3 && !(req->flags & MMU_REQ_IMPLICIT);
+}
+
+uint32_t x86_pf_access_bits(const mmu_x86_state *x, const mmu_req *req)
 {
     uint32_t ec = 0;
-    const mmu_x86_state *x = xs(w);
-    if (w->req->access == MMU_WRITE)
+    if (req->access == MMU_WRITE)
         ec |= X86_PF_W;
-    if (w->user)
+    if (x86_user_access(req))
         ec |= X86_PF_U;
-    if (w->req->access == MMU_FETCH &&
+    if (req->access == MMU_FETCH &&
         ((x->cr4 & X86_CR4_SMEP) ||
          ((x->cr4 & X86_CR4_PAE) && (x->efer & X86_EFER_NXE))))
         ec |= X86_PF_I;
@@ -104,7 +108,7 @@ void x86_page_fault(walk_ctx *w, mmu_fault *flt, mmu_fault_reason why,
 {
     walk_fault(w, flt, MMU_FAULT_PAGE, why, level);
     flt->vector = X86_VEC_PF;
-    flt->code = access_bits(w) | extra_bits;
+    flt->code = x86_pf_access_bits(xs(w), w->req) | extra_bits;
 }
 
 void x86_outside_ram(walk_ctx *w, mmu_fault *flt, uint64_t pa, int level)
@@ -189,39 +193,45 @@ walk_step x86_entry(walk_ctx *w, unsigned level, uint64_t pte,
 /* ---- rights -------------------------------------------------------- */
 
 /*
- * Would `acc` be allowed on this translation? (SDM 4.6.1, 4.6.2.)
- * *pk_fault is set when the protection-key rule is what denies it.
+ * Would `acc` be allowed on a translation with these combined rights?
+ * (SDM 4.6.1, 4.6.2.) Control bits are read now: a TLB hit re-judges the
+ * cached paging-structure bits against the current CR0/CR4/RFLAGS/PKRU.
+ * *pk_fault is set when the protection-key rule denies the access.
  */
-static bool allowed(const walk_ctx *w, mmu_access acc, uint64_t leaf,
-                    bool *pk_fault, mmu_fault_reason *why)
+bool x86_rights_allow(const mmu_x86_state *x, mmu_paging_mode mode,
+                      const mmu_req *req, mmu_access acc, mmu_rights r,
+                      bool *pk_fault, mmu_fault_reason *why)
 {
-    const mmu_x86_state *x = xs(w);
-    bool user_page = w->all_us, writable = w->all_rw;
+    bool user = x86_user_access(req);
+    bool user_page = (r.flags & MMU_PERM_U) != 0;
+    bool writable = (r.flags & MMU_PERM_W) != 0;
+    bool xd = !(r.flags & MMU_PERM_X);
     bool wp = (x->cr0 & X86_CR0_WP) != 0;
-    bool explicit_sup = !w->user && !(w->req->flags & MMU_REQ_IMPLICIT);
+    bool explicit_sup = !user && !(req->flags & MMU_REQ_IMPLICIT);
     bool smap_ok = !(x->cr4 & X86_CR4_SMAP) ||
                    (explicit_sup && (x->rflags & X86_RFLAGS_AC));
+    bool ia32e_mode = mode == MMU_MODE_X86_4LEVEL ||
+                      mode == MMU_MODE_X86_5LEVEL;
 
     *pk_fault = false;
     /* Protection keys: data accesses to user-mode addresses, 4/5-level. */
-    if (ia32e(w) && (x->cr4 & X86_CR4_PKE) && user_page && acc != MMU_FETCH) {
-        unsigned key = (unsigned)((leaf & X86_PTE_PKEY_MASK) >>
-                                  X86_PTE_PKEY_SHIFT);
-        bool ad = (x->pkru & X86_PKRU_AD(key)) != 0;
-        bool wd = (x->pkru & X86_PKRU_WD(key)) != 0;
-        *pk_fault = ad || (wd && acc == MMU_WRITE && (w->user || wp));
+    if (ia32e_mode && (x->cr4 & X86_CR4_PKE) && user_page &&
+        acc != MMU_FETCH) {
+        bool ad = (x->pkru & X86_PKRU_AD(r.pkey)) != 0;
+        bool wd = (x->pkru & X86_PKRU_WD(r.pkey)) != 0;
+        *pk_fault = ad || (wd && acc == MMU_WRITE && (user || wp));
     }
-    if (w->user) {
+    if (user) {
         if (!user_page)
             return *why = MMU_WHY_USER_TO_SUPERVISOR, false;
         if (acc == MMU_WRITE && !writable)
             return *why = MMU_WHY_READ_ONLY, false;
-        if (acc == MMU_FETCH && w->any_nx)
+        if (acc == MMU_FETCH && xd)
             return *why = MMU_WHY_NOT_EXECUTABLE, false;
     } else if (acc == MMU_FETCH) {
         if (user_page && (x->cr4 & X86_CR4_SMEP))
             return *why = MMU_WHY_SMEP, false;
-        if (w->any_nx)
+        if (xd)
             return *why = MMU_WHY_NOT_EXECUTABLE, false;
     } else {
         if (user_page && !smap_ok)
@@ -232,6 +242,23 @@ static bool allowed(const walk_ctx *w, mmu_access acc, uint64_t leaf,
     if (*pk_fault)
         return *why = MMU_WHY_PKEY, false;
     return true;
+}
+
+uint8_t x86_rights_perms(const mmu_x86_state *x, mmu_paging_mode mode,
+                         const mmu_req *req, mmu_rights r, bool dirty)
+{
+    mmu_fault_reason why;
+    bool pk;
+    uint8_t perms = 0;
+    if (x86_rights_allow(x, mode, req, MMU_READ, r, &pk, &why))
+        perms |= MMU_PERM_R;
+    if (dirty && x86_rights_allow(x, mode, req, MMU_WRITE, r, &pk, &why))
+        perms |= MMU_PERM_W;
+    if (x86_rights_allow(x, mode, req, MMU_FETCH, r, &pk, &why))
+        perms |= MMU_PERM_X;
+    if (r.flags & MMU_PERM_U)
+        perms |= MMU_PERM_U;
+    return perms;
 }
 
 static uint64_t leaf_size(const walk_ctx *w, unsigned level)
@@ -251,15 +278,32 @@ static uint64_t leaf_pa(const walk_ctx *w, unsigned level, uint64_t pte)
     return (pte & bits(maxphy(w) - 1, 12) & ~(size - 1)) | off;
 }
 
+mmu_rights x86_walk_rights(const walk_ctx *w, uint64_t leaf)
+{
+    mmu_rights r = {.flags = MMU_PERM_R, .pkey = 0};
+    if (w->all_rw)
+        r.flags |= MMU_PERM_W;
+    if (!w->any_nx)
+        r.flags |= MMU_PERM_X;
+    if (w->all_us)
+        r.flags |= MMU_PERM_U;
+    if (ia32e(w))
+        r.pkey = (uint8_t)((leaf & X86_PTE_PKEY_MASK) >> X86_PTE_PKEY_SHIFT);
+    return r;
+}
+
 bool x86_leaf(walk_ctx *w, unsigned level, uint64_t pte, mmu_result *res,
               mmu_fault *flt)
 {
     mmu_fault_reason why = MMU_WHY_NONE;
+    mmu_rights r = x86_walk_rights(w, pte);
     bool pk;
-    if (!allowed(w, w->req->access, pte, &pk, &why)) {
+    if (!x86_rights_allow(xs(w), w->mode, w->req, w->req->access, r, &pk,
+                          &why)) {
         /* PK is reported whenever the key denies the access (SDM 4.7),
          * whichever rule failed. */
-        x86_page_fault(w, flt, why, (int)level, X86_PF_P | (pk ? X86_PF_PK : 0));
+        x86_page_fault(w, flt, why, (int)level,
+                       X86_PF_P | (pk ? X86_PF_PK : 0));
         return false;
     }
     memset(res, 0, sizeof *res);
@@ -268,17 +312,9 @@ bool x86_leaf(walk_ctx *w, unsigned level, uint64_t pte, mmu_result *res,
     res->level = (uint8_t)level;
     res->dirty = (pte & X86_PTE_D) || w->req->access == MMU_WRITE;
     res->global = (pte & X86_PTE_G) != 0;
-    if (ia32e(w))
-        res->pkey = (uint8_t)((pte & X86_PTE_PKEY_MASK) >> X86_PTE_PKEY_SHIFT);
-    mmu_fault_reason ignore;
-    if (allowed(w, MMU_READ, pte, &pk, &ignore))
-        res->perms |= MMU_PERM_R;
-    if (res->dirty && allowed(w, MMU_WRITE, pte, &pk, &ignore))
-        res->perms |= MMU_PERM_W;
-    if (allowed(w, MMU_FETCH, pte, &pk, &ignore))
-        res->perms |= MMU_PERM_X;
-    if (w->all_us)
-        res->perms |= MMU_PERM_U;
+    res->pkey = r.pkey;
+    res->rights = r;
+    res->perms = x86_rights_perms(xs(w), w->mode, w->req, r, res->dirty);
     return true;
 }
 

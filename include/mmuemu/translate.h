@@ -99,6 +99,14 @@ typedef struct mmu_walk {
     mmu_walk_step step[MMU_MAX_LEVELS];
 } mmu_walk;
 
+/* The rights a TLB entry caches: x86 the bits combined over all levels
+ * (R always, W = R/W everywhere, X = no XD anywhere, U = U/S everywhere)
+ * and the leaf's protection key; RISC-V the leaf's R/W/X/U. */
+typedef struct mmu_rights {
+    uint8_t flags;         /* MMU_PERM_* */
+    uint8_t pkey;
+} mmu_rights;
+
 typedef struct mmu_result {
     uint64_t pa;
     uint64_t page_size;    /* bytes: 4K, 2M, 4M, 1G, 512G, 64K (napot) */
@@ -111,7 +119,9 @@ typedef struct mmu_result {
     uint8_t pkey;          /* x86 protection key of the leaf */
     uint8_t pbmt;          /* RISC-V Svpbmt type */
     mmu_paging_mode mode;
-    mmu_walk walk;         /* empty for untranslated modes */
+    mmu_rights rights;     /* what a TLB caches of this translation */
+    bool tlb_hit;          /* served by the TLB (walk is then empty) */
+    mmu_walk walk;         /* empty for untranslated modes and TLB hits */
 } mmu_result;
 
 /* ---- fault --------------------------------------------------------- */

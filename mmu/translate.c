@@ -1,0 +1,218 @@
+/*
+ * translate.c - mmu_translate(): the TLB in front of the walk.
+ *
+ * Flow: address pre-checks; L1 (ITLB for fetches, DTLB for data) lookup,
+ * then the STLB; a hit re-judges the cached rights against the control
+ * bits in force; a write through an entry whose D is not known set
+ * drops the entry and walks again (which sets D or faults), as hardware
+ * does; a hit whose rights deny the access faults from the cached entry
+ * (a stale entry may fault spuriously) and drops it. A miss walks and
+ * fills L1 and STLB. On x86 a #PF also drops the TLB entries for the
+ * faulting address (SDM 4.10.4.2).
+ */
+#include "mmuemu/riscv_bits.h"
+#include "mmuemu/x86_bits.h"
+#include "tlb_internal.h"
+#include "walk_internal.h"
+
+#include <string.h>
+
+/* Page shifts a mode can produce, smallest first. */
+static unsigned mode_shifts(mmu_paging_mode mode, uint8_t out[6])
+{
+    static const uint8_t s32[] = {12, 22}, pae[] = {12, 21},
+                         x64[] = {12, 21, 30}, sv39[] = {12, 16, 21, 30},
+                         sv48[] = {12, 16, 21, 30, 39},
+                         sv57[] = {12, 16, 21, 30, 39, 48};
+    const uint8_t *src = x64;
+    unsigned n = 3;
+    switch (mode) {
+    case MMU_MODE_X86_32:
+    case MMU_MODE_SV32:
+        src = s32, n = 2;
+        break;
+    case MMU_MODE_X86_PAE:
+        src = pae, n = 2;
+        break;
+    case MMU_MODE_X86_4LEVEL:
+    case MMU_MODE_X86_5LEVEL:
+        break;
+    case MMU_MODE_SV39:
+        src = sv39, n = 4;
+        break;
+    case MMU_MODE_SV48:
+        src = sv48, n = 5;
+        break;
+    case MMU_MODE_SV57:
+        src = sv57, n = 6;
+        break;
+    case MMU_MODE_NONE:
+    case MMU_MODE_COUNT:
+        n = 0;
+        break;
+    }
+    memcpy(out, src, n);
+    return n;
+}
+
+static unsigned log2u64(uint64_t v)
+{
+    unsigned n = 0;
+    while (v > 1) {
+        v >>= 1;
+        n++;
+    }
+    return n;
+}
+
+/* Drop every cached translation of va under tag (no statistics: this is
+ * the hardware replacing an entry, not software invalidating). */
+static void drop_va(struct mmu_tlb *t, uint64_t va, uint32_t tag)
+{
+    for (unsigned s = 0; s < 3; s++)
+        for (unsigned i = 0; i < MMU_TLB_MAX_ARRAYS; i++) {
+            tlb_array *a = &t->s[s].arr[i];
+            for (uint32_t k = 0; k < a->cfg.entries; k++) {
+                tlb_entry *e = &a->e[k];
+                if (e->valid && e->vpn == va >> e->shift &&
+                    (e->global || e->tag == tag))
+                    tlb_invalidate_entry(e);
+            }
+        }
+}
+
+static bool judge(const walk_ctx *w, const tlb_entry *e, mmu_fault *flt)
+{
+    mmu_fault_reason why = MMU_WHY_NONE;
+    const mmu_state *st = &w->m->st;
+    bool pk = false;
+    bool ok = st->arch == MMU_ARCH_X86
+                  ? x86_rights_allow(&st->x86, w->mode, w->req,
+                                     w->req->access, e->rights, &pk, &why)
+                  : rv_rights_allow(&st->rv, w->priv, w->req->access,
+                                    e->rights, &why);
+    if (ok)
+        return true;
+    memset(flt, 0, sizeof *flt);
+    flt->kind = MMU_FAULT_PAGE;
+    flt->reason = why;
+    flt->addr = w->va;
+    flt->level = (int8_t)e->level;
+    if (st->arch == MMU_ARCH_X86) {
+        flt->vector = X86_VEC_PF;
+        flt->code = x86_pf_access_bits(&st->x86, w->req) | X86_PF_P |
+                    (pk ? X86_PF_PK : 0);
+    } else {
+        flt->code = rv_cause(w->req->access, true);
+        flt->vector = (uint8_t)flt->code;
+    }
+    return false;
+}
+
+static void hit_result(const walk_ctx *w, const tlb_entry *e,
+                       mmu_result *res)
+{
+    const mmu_state *st = &w->m->st;
+    memset(res, 0, sizeof *res);
+    res->pa = e->pa + (w->va & ((UINT64_C(1) << e->shift) - 1));
+    res->page_size = UINT64_C(1) << e->page_shift;
+    res->level = e->level;
+    res->global = e->global;
+    res->dirty = e->dirty;
+    res->pkey = e->rights.pkey;
+    res->pbmt = e->pbmt;
+    res->mode = w->mode;
+    res->rights = e->rights;
+    res->tlb_hit = true;
+    res->perms = st->arch == MMU_ARCH_X86
+                     ? x86_rights_perms(&st->x86, w->mode, w->req, e->rights,
+                                        e->dirty)
+                     : rv_rights_perms(&st->rv, w->priv, e->rights, e->dirty);
+}
+
+static void fill(struct mmu_tlb *t, unsigned which, const walk_ctx *w,
+                 const mmu_result *res)
+{
+    const mmu_state *st = &w->m->st;
+    tlb_entry proto;
+    memset(&proto, 0, sizeof proto);
+    proto.page_shift = (uint8_t)log2u64(res->page_size);
+    proto.shift = proto.page_shift;
+    proto.pa = res->pa & ~(res->page_size - 1);
+    proto.tag = w->tag;
+    proto.level = res->level;
+    proto.pbmt = res->pbmt;
+    proto.dirty = res->dirty;
+    proto.rights = res->rights;
+    proto.global = res->global;
+    if (st->arch == MMU_ARCH_X86)
+        proto.global = res->global && (st->x86.cr4 & X86_CR4_PGE);
+    tlb_fill(t, which, &proto, w->va);
+}
+
+static tlb_entry *lookup(struct mmu_tlb *t, unsigned which, walk_ctx *w)
+{
+    uint8_t shifts[6];
+    unsigned n = mode_shifts(w->mode, shifts);
+    mmu_tlb_stats *l1 = &t->s[which].stats, *l2 = &t->s[MMU_TLB_STLB].stats;
+
+    l1->lookups++;
+    tlb_entry *e = tlb_lookup(t, which, w->va, w->tag, shifts, n);
+    if (e != NULL) {
+        l1->hits++;
+        return e;
+    }
+    l1->misses++;
+    if (!tlb_struct_present(t, MMU_TLB_STLB))
+        return NULL;
+    l2->lookups++;
+    e = tlb_lookup(t, MMU_TLB_STLB, w->va, w->tag, shifts, n);
+    if (e == NULL) {
+        l2->misses++;
+        return NULL;
+    }
+    l2->hits++;
+    /* Refill L1 from the STLB entry. */
+    tlb_entry proto = *e;
+    proto.pa = e->pa;
+    uint64_t va = w->va;
+    tlb_fill(t, which, &proto, va);
+    return e;
+}
+
+bool mmu_translate(mmu_ctx *m, const mmu_req *req, mmu_result *res,
+                   mmu_fault *flt)
+{
+    struct mmu_tlb *t = m->tlb;
+    walk_ctx w;
+
+    if (!walk_prepare(&w, m, req, flt))
+        return false;
+    if (t == NULL || w.mode == MMU_MODE_NONE)
+        return walk_run(&w, res, flt);
+
+    unsigned which = req->access == MMU_FETCH ? MMU_TLB_ITLB : MMU_TLB_DTLB;
+    tlb_entry *e = lookup(t, which, &w);
+    if (e != NULL) {
+        if (!judge(&w, e, flt)) {
+            drop_va(t, w.va, w.tag);
+            m->stats.faults++;
+            return false;
+        }
+        if (req->access != MMU_WRITE || e->dirty) {
+            hit_result(&w, e, res);
+            return true;
+        }
+        /* A write through an entry with D not known set walks again. */
+        drop_va(t, w.va, w.tag);
+    }
+    if (!walk_run(&w, res, flt)) {
+        if (m->st.arch == MMU_ARCH_X86 && flt->kind == MMU_FAULT_PAGE)
+            drop_va(t, w.va, w.tag);
+        return false;
+    }
+    fill(t, which, &w, res);
+    if (tlb_struct_present(t, MMU_TLB_STLB))
+        fill(t, MMU_TLB_STLB, &w, res);
+    return true;
+}
