@@ -11,7 +11,8 @@
  * that depend on them (entry format, XD), as in Bochs (BX_CR4_FLUSH_TLB_
  * MASK) and QEMU; rights-only bits (CR0.WP, SMEP, SMAP, PKRU, RFLAGS.AC)
  * are anyway re-judged at every hit. PAE PDPTEs are (re)loaded by MOV
- * CR3 and by MOV CR0/CR4 changing PG, PAE, PGE, PSE or SMEP in PAE mode.
+ * CR3 and by MOV CR0/CR4 changing CD, NW, PG, PAE, PGE, PSE or SMEP when
+ * PAE paging results (SDM 4.4.1).
  *
  * RISC-V (privileged spec, SFENCE.VMA and satp): the four rs1/rs2 forms;
  * a satp write flushes nothing; a VA fence leaves cached non-leaf entries.
@@ -93,7 +94,8 @@ bool mmu_x86_write_cr0(mmu_ctx *m, uint64_t v, mmu_fault *flt)
     if ((v & X86_CR0_PG) && (x->efer & X86_EFER_LME) &&
         !(x->cr4 & X86_CR4_PAE))
         return gp(flt, v); /* IA-32e needs PAE */
-    if (!commit(m, v, x->cr4, x->efer, (changed & X86_CR0_PG) != 0, flt))
+    uint64_t reload_bits = X86_CR0_PG | X86_CR0_CD | X86_CR0_NW;
+    if (!commit(m, v, x->cr4, x->efer, (changed & reload_bits) != 0, flt))
         return false;
     if ((changed & X86_CR0_PG) && !(v & X86_CR0_PG))
         flush_all(m);

@@ -57,11 +57,12 @@ static long file_size_hint(FILE *f)
 }
 
 /* Read all of f, refusing more than CLI_IMAGE_MAX bytes. */
-static bool read_all(const char *cmd, const char *path, FILE *f,
-                     uint8_t **buf, uint64_t *len)
+static bool read_all(const char *cmd, const char *path, FILE *f, uint8_t **buf,
+                     uint64_t *len)
 {
     size_t cap = 0, n = 0;
     uint8_t *p = NULL;
+    errno = 0;
     for (;;) {
         if (n == cap) {
             size_t ncap = cap == 0 ? (size_t)1 << 20 : cap * 2;
@@ -83,8 +84,9 @@ static bool read_all(const char *cmd, const char *path, FILE *f,
             break;
     }
     if (ferror(f)) {
+        int err = errno;
         free(p);
-        cli_error(cmd, "%s: read error", path);
+        cli_error(cmd, "%s: read error: %s", path, strerror(err));
         return false;
     }
     if ((uint64_t)n > CLI_IMAGE_MAX) {
@@ -107,6 +109,13 @@ bool cli_load_image(const char *cmd, const char *path, uint64_t base,
     }
     long hint = file_size_hint(f);
     if (hint >= 0 && (uint64_t)hint > CLI_IMAGE_MAX) {
+        /* A directory "seeks" to LONG_MAX: report its read error. */
+        errno = 0;
+        if (getc(f) == EOF && ferror(f)) {
+            cli_error(cmd, "%s: read error: %s", path, strerror(errno));
+            fclose(f);
+            return false;
+        }
         fclose(f);
         cli_error(cmd, "%s: image is %ld bytes; the limit is 4 GiB", path,
                   hint);

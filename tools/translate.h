@@ -4,7 +4,7 @@
  * and the op table.
  *
  * translate.c parses the command line and runs the ops, translate_state.c
- * models the register writes (EFER.LMA, PAE PDPTE loads), translate_ops.c
+ * knows the registers and applies writes to them, translate_ops.c
  * parses and executes each op and prints its JSON line.
  * Not modelled: TLBs and their invalidation ops (a later --tlb adds rows to
  * the op table), segmentation, interrupts.
@@ -34,8 +34,8 @@ typedef enum tr_arch {
 
 typedef struct tr_session {
     tr_arch arch;
-    mmu_phys mem;        /* guest RAM, loaded from --mem */
-    mmu_ctx m;           /* .mem = &mem; the state the ops change */
+    mmu_phys mem;         /* guest RAM, loaded from --mem */
+    mmu_ctx m;            /* .mem = &mem; the state the ops change */
     uint8_t default_priv; /* RISC-V: --priv (x86: CPL 0) */
 } tr_session;
 
@@ -68,7 +68,8 @@ tr_reg tr_reg_by_name(const tr_session *s, const char *name);
 
 /*
  * Values the architecture cannot hold at all: 32-bit registers of i386 and
- * riscv32, PKRU above 32 bits, EFER.LME with --arch i386.
+ * riscv32, PKRU above 32 bits, EFER.LME with --arch i386, an RV64 satp
+ * MODE the hart does not implement.
  * @return NULL if v is acceptable, else what is wrong with it.
  */
 const char *tr_reg_check(const tr_session *s, tr_reg r, uint64_t v);
@@ -83,11 +84,11 @@ void tr_reg_store(tr_session *s, tr_reg r, uint64_t v);
 bool tr_state_ready(tr_session *s, mmu_fault *flt);
 
 /*
- * A register write as the instruction (MOV CRn, WRMSR, WRPKRU, csrw) does
- * it: EFER.LMA = LME && CR0.PG; in PAE mode MOV CR3, and MOV CR0/CR4
- * changing CD, NW, PG, PAE, PSE, PGE or SMEP (or entering PAE mode) load
- * the PDPTEs. @return false with *flt (#GP, or BAD_PHYS when the PDPT is
- * outside RAM) and the state unchanged if that load fails.
+ * A register write as the instruction does it: MOV CR0/CR3/CR4 and WRMSR
+ * EFER through mmu_x86_write_*() (EFER.LMA = LME && CR0.PG, #GP checks,
+ * PAE PDPTE loads), csrw satp through mmu_rv_write_satp(); the others are
+ * stored. @return false with *flt (#GP, or BAD_PHYS when the PDPT is
+ * outside RAM) and the state unchanged if the write faults.
  */
 bool tr_reg_write(tr_session *s, tr_reg r, uint64_t v, mmu_fault *flt);
 
@@ -97,13 +98,13 @@ typedef struct tr_op_def tr_op_def;
 
 typedef struct tr_op {
     const tr_op_def *def;
-    unsigned line;       /* in the ops file, from 1 */
-    uint64_t addr;       /* access: VA; poke: PADDR */
-    uint64_t value;      /* poke, set */
-    uint8_t priv;        /* access: CPL or RV_PRIV_* */
-    uint8_t flags;       /* access: MMU_REQ_* */
-    uint8_t bytes;       /* poke */
-    tr_reg reg;          /* set */
+    unsigned line;  /* in the ops file, from 1 */
+    uint64_t addr;  /* access: VA; poke: PADDR */
+    uint64_t value; /* poke, set */
+    uint8_t priv;   /* access: CPL or RV_PRIV_* */
+    uint8_t flags;  /* access: MMU_REQ_* */
+    uint8_t bytes;  /* poke */
+    tr_reg reg;     /* set */
 } tr_op;
 
 /* Longest message a parser writes. */
@@ -118,8 +119,5 @@ bool tr_op_parse(const tr_session *s, char **tok, unsigned ntok, tr_op *op,
 
 /* Run a parsed op, printing its JSON line if it has one on stdout. */
 void tr_op_exec(tr_session *s, const tr_op *op);
-
-/* Print the JSON line of a failed register write. */
-void tr_print_set_fault(const tr_session *s, tr_reg r, const mmu_fault *flt);
 
 #endif

@@ -2,36 +2,31 @@
  * translate_state.c - the registers `mmuemu translate` lets you set, and
  * what writing them does to the translation state.
  *
- * Models: Intel SDM vol. 3A 2.5 (CR0/CR3/CR4), 4.1.1 and 4.1.2 (EFER.LMA
- * = LME && CR0.PG; which paging mode results), 4.4.1 (PAE: the PDPTE
- * registers are loaded by MOV CR3, and by MOV CR0/CR4 that modify CD, NW,
- * PG, PAE, PGE, PSE or SMEP when PAE paging results; a reserved bit in a
- * present PDPTE makes the instruction #GP and leaves the register as it
- * was). RISC-V: satp, mstatus and menvcfg are stored as written.
- * Not modelled: the #GP checks on reserved control-register bits, on
- * EFER.LME changes while paging is on, or on CR4.LA57 changes in long mode
- * (the values are taken as given; the walker decides what they mean).
+ * The initial state (command line) is taken as given, except that
+ * EFER.LMA is derived as the hardware does (LMA = LME && CR0.PG; SDM vol.
+ * 3A, "Initializing IA-32e Mode") and that PAE paging needs its PDPTE
+ * registers loaded (SDM 4.4.1). A `set` op is the instruction: MOV CR0/
+ * CR3/CR4 and WRMSR EFER go through the model's own mmu_x86_write_*()
+ * (their #GP checks, PDPTE loads and invalidations, include/mmuemu/tlb.h),
+ * csrw satp through mmu_rv_write_satp(); RFLAGS, PKRU, mstatus and menvcfg
+ * are stored as written.
+ * Not modelled: the #GP checks of the initial state (an impossible
+ * combination is passed to the walker as it is).
  */
 #include "translate.h"
 
+#include "mmuemu/riscv_bits.h"
+#include "mmuemu/tlb.h"
 #include "mmuemu/x86_bits.h"
 
 #include <string.h>
-
-/* CR0 cache-control bits whose change reloads PAE PDPTEs (SDM 4.4.1). */
-#define X86_CR0_NW (UINT64_C(1) << 29)
-#define X86_CR0_CD (UINT64_C(1) << 30)
-
-#define CR0_PDPTE_BITS (X86_CR0_PG | X86_CR0_CD | X86_CR0_NW)
-#define CR4_PDPTE_BITS                                                       \
-    (X86_CR4_PAE | X86_CR4_PGE | X86_CR4_PSE | X86_CR4_SMEP)
 
 #define U32_MAX UINT64_C(0xffffffff)
 
 static const struct {
     const char *name;
-    unsigned on;       /* TR_ON_* */
-    bool required;     /* on the command line */
+    unsigned on;   /* TR_ON_* */
+    bool required; /* on the command line */
 } regs[TR_REG_COUNT] = {
     [TR_CR0] = {"cr0", TR_ON_X86, true},
     [TR_CR3] = {"cr3", TR_ON_X86, true},
@@ -63,6 +58,13 @@ tr_reg tr_reg_by_name(const tr_session *s, const char *name)
     return TR_REG_COUNT;
 }
 
+static bool rv64_satp_mode_ok(uint64_t satp)
+{
+    uint64_t mode = satp >> RV64_SATP_MODE_SHIFT;
+    return mode == RV_SATP_MODE_BARE || mode == RV_SATP_MODE_SV39 ||
+           mode == RV_SATP_MODE_SV48 || mode == RV_SATP_MODE_SV57;
+}
+
 const char *tr_reg_check(const tr_session *s, tr_reg r, uint64_t v)
 {
     switch (r) {
@@ -80,6 +82,12 @@ const char *tr_reg_check(const tr_session *s, tr_reg r, uint64_t v)
                    ? "value does not fit the 32-bit register of --arch i386"
                    : NULL;
     case TR_SATP:
+        if (s->arch == TR_RV64 && !rv64_satp_mode_ok(v))
+            return "satp.MODE is not Bare (0), Sv39 (8), Sv48 (9) or Sv57 "
+                   "(10); satp is WARL and would not take it";
+        return s->arch == TR_RV32 && v > U32_MAX
+                   ? "value does not fit the 32-bit CSR of --arch riscv32"
+                   : NULL;
     case TR_MSTATUS:
         return s->arch == TR_RV32 && v > U32_MAX
                    ? "value does not fit the 32-bit CSR of --arch riscv32"
@@ -94,16 +102,35 @@ const char *tr_reg_check(const tr_session *s, tr_reg r, uint64_t v)
 static void store(mmu_state *st, tr_reg r, uint64_t v)
 {
     switch (r) {
-    case TR_CR0: st->x86.cr0 = v; break;
-    case TR_CR3: st->x86.cr3 = v; break;
-    case TR_CR4: st->x86.cr4 = v; break;
-    case TR_EFER: st->x86.efer = v; break;
-    case TR_RFLAGS: st->x86.rflags = v; break;
-    case TR_PKRU: st->x86.pkru = (uint32_t)v; break;
-    case TR_SATP: st->rv.satp = v; break;
-    case TR_MSTATUS: st->rv.mstatus = v; break;
-    case TR_MENVCFG: st->rv.menvcfg = v; break;
-    case TR_REG_COUNT: break;
+    case TR_CR0:
+        st->x86.cr0 = v;
+        break;
+    case TR_CR3:
+        st->x86.cr3 = v;
+        break;
+    case TR_CR4:
+        st->x86.cr4 = v;
+        break;
+    case TR_EFER:
+        st->x86.efer = v;
+        break;
+    case TR_RFLAGS:
+        st->x86.rflags = v;
+        break;
+    case TR_PKRU:
+        st->x86.pkru = (uint32_t)v;
+        break;
+    case TR_SATP:
+        st->rv.satp = v;
+        break;
+    case TR_MSTATUS:
+        st->rv.mstatus = v;
+        break;
+    case TR_MENVCFG:
+        st->rv.menvcfg = v;
+        break;
+    case TR_REG_COUNT:
+        break;
     }
 }
 
@@ -137,21 +164,25 @@ bool tr_state_ready(tr_session *s, mmu_fault *flt)
 
 bool tr_reg_write(tr_session *s, tr_reg r, uint64_t v, mmu_fault *flt)
 {
-    if (!tr_is_x86(s)) {
-        store(&s->m.st, r, v);
-        return true;
+    mmu_ctx *m = &s->m;
+    switch (r) {
+    case TR_CR0:
+        return mmu_x86_write_cr0(m, v, flt);
+    case TR_CR3:
+        return mmu_x86_write_cr3(m, v, flt);
+    case TR_CR4:
+        return mmu_x86_write_cr4(m, v, flt);
+    case TR_EFER:
+        return mmu_x86_write_efer(m, v, flt);
+    case TR_SATP:
+        return mmu_rv_write_satp(m, v); /* mode checked: no-op */
+    case TR_RFLAGS:
+    case TR_PKRU:
+    case TR_MSTATUS:
+    case TR_MENVCFG:
+    case TR_REG_COUNT:
+        break;
     }
-    const mmu_state old = s->m.st;
-    store(&s->m.st, r, v);
-    fix_lma(&s->m.st.x86);
-    const mmu_x86_state *nx = &s->m.st.x86;
-    bool reload = in_pae_mode(&s->m.st) &&
-                  (r == TR_CR3 || !in_pae_mode(&old) ||
-                   ((old.x86.cr0 ^ nx->cr0) & CR0_PDPTE_BITS) != 0 ||
-                   ((old.x86.cr4 ^ nx->cr4) & CR4_PDPTE_BITS) != 0);
-    if (reload && !mmu_x86_load_pdptes(&s->m, nx->cr3, flt)) {
-        s->m.st = old; /* the faulting MOV changes nothing */
-        return false;
-    }
+    store(&m->st, r, v);
     return true;
 }

@@ -57,7 +57,9 @@ void mmu_state_init_x86(mmu_state *st);
 void mmu_state_init_rv(mmu_state *st, unsigned xlen);
 
 /* The paging mode the hardware would use for this state. For RISC-V this
- * is the satp mode; privilege (M, MPRV) is applied per request. */
+ * is the satp mode; privilege (M, MPRV) is applied per request. x86:
+ * IA-32e paging when CR0.PG and EFER.LME (or LMA, which hardware derives
+ * from them) are set with CR4.PAE. */
 mmu_paging_mode mmu_state_mode(const mmu_state *st);
 
 /* ---- request ------------------------------------------------------- */
@@ -129,7 +131,10 @@ typedef struct mmu_result {
 typedef enum mmu_fault_kind {
     MMU_FAULT_NONE = 0,
     MMU_FAULT_PAGE,        /* x86 #PF; RISC-V page fault 12/13/15 */
-    MMU_FAULT_GP,          /* x86 #GP(0): non-canonical address */
+    MMU_FAULT_GP,          /* x86 #GP(0): non-canonical address; or, in
+                              PAE mode with the PDPTE registers not yet
+                              loaded, a present PDPTE with reserved bits
+                              (the load MOV CR3 would have done) */
     MMU_FAULT_SS,          /* x86 #SS(0): non-canonical stack address */
     MMU_FAULT_ACCESS,      /* RISC-V access fault 1/5/7: PTE outside RAM */
     MMU_FAULT_BAD_PHYS,    /* x86: a paging-structure entry lies outside

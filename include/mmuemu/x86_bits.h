@@ -50,6 +50,8 @@
 /* Control registers. */
 #define X86_CR0_PE   (UINT64_C(1) << 0)
 #define X86_CR0_WP   (UINT64_C(1) << 16)
+#define X86_CR0_NW   (UINT64_C(1) << 29)
+#define X86_CR0_CD   (UINT64_C(1) << 30)
 #define X86_CR0_PG   (UINT64_C(1) << 31)
 #define X86_CR3_PCID_MASK (UINT64_C(0xfff))
 #define X86_CR3_NOFLUSH   (UINT64_C(1) << 63)
