@@ -238,7 +238,9 @@ bool rv_leaf(walk_ctx *w, unsigned level, uint64_t pte, mmu_result *res,
     res->page_size = size;
     res->level = (uint8_t)level;
     res->global = w->any_g;
-    res->dirty = (pte & RV_PTE_D) || w->req->access == MMU_WRITE;
+    res->dirty = (pte & RV_PTE_D) ||
+                 (w->req->access == MMU_WRITE && hw_ad(w) &&
+                  !(w->req->flags & MMU_REQ_NO_AD));
     res->pbmt = (uint8_t)(sv32(w) ? 0 : (pte & RV_PTE_PBMT_MASK) >>
                                              RV_PTE_PBMT_SHIFT);
     res->rights = rt;

@@ -211,6 +211,10 @@ bool mmu_translate(mmu_ctx *m, const mmu_req *req, mmu_result *res,
             drop_va(t, w.va, w.tag);
         return false;
     }
+    /* A probe that set no A/D leaves nothing cached: a TLB entry only
+     * ever comes from a walk that set A (and D for a dirty entry). */
+    if (req->flags & MMU_REQ_NO_AD)
+        return true;
     fill(t, which, &w, res);
     if (tlb_struct_present(t, MMU_TLB_STLB))
         fill(t, MMU_TLB_STLB, &w, res);

@@ -310,7 +310,9 @@ bool x86_leaf(walk_ctx *w, unsigned level, uint64_t pte, mmu_result *res,
     res->pa = leaf_pa(w, level, pte);
     res->page_size = leaf_size(w, level);
     res->level = (uint8_t)level;
-    res->dirty = (pte & X86_PTE_D) || w->req->access == MMU_WRITE;
+    res->dirty = (pte & X86_PTE_D) ||
+                 (w->req->access == MMU_WRITE &&
+                  !(w->req->flags & MMU_REQ_NO_AD));
     res->global = (pte & X86_PTE_G) != 0;
     res->pkey = r.pkey;
     res->rights = r;

@@ -87,6 +87,10 @@ static inline bool xo_pkey_blocks(const xo_ctl *c, const xo_who *w,
  * implicit supervisor-mode access: "If EFLAGS.AC = 1 and the access is
  * explicit, data may be read from any user-mode address ...; if
  * EFLAGS.AC = 0 or the access is implicit, data may not be read ...".
+ * 4.6.1 defines implicit supervisor-mode accesses "regardless of CPL", so
+ * AC is ignored for them at CPL 0-2 as well. Bochs and QEMU honour AC for
+ * implicit accesses at CPL < 3 (FIDELITY calls that partial); the SDM
+ * text wins here, as FIDELITY.md also states.
  */
 static inline bool xo_allowed(const xo_ctl *c, const xo_who *w,
                               const xo_page *p)
@@ -127,7 +131,11 @@ typedef enum xo_pf_kind {
  * The #PF error code. `p` is only looked at for XO_PROTECTION (the PK flag
  * needs a translation, hence a user-mode address and a key).
  * I/D: 1 for fetches if CR4.SMEP = 1, or CR4.PAE = 1 (PAE or IA-32e
- * paging) and IA32_EFER.NXE = 1.
+ * paging) and IA32_EFER.NXE = 1 (older SDMs, before SMEP, only had the
+ * second condition; the current 4.7 text has both).
+ * PK: 4.7 defines the flag by its conditions, not by "the cause", so it
+ * is also 1 when R/W, U/S or SMAP denies the access as well.
+ * RSVD implies P ("can be set only if bit 0 is also set").
  */
 static inline uint32_t xo_pf_code(const xo_ctl *c, const xo_who *w,
                                   xo_pf_kind kind, const xo_page *p)
