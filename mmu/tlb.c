@@ -44,10 +44,10 @@ static bool array_init(tlb_array *a, const mmu_tlb_array_cfg *c,
     a->cfg = *c;
     if (c->entries == 0)
         return true;
-    if (c->ways == 0 || c->ways > 64 || c->entries % c->ways != 0 ||
-        c->sizes == 0)
+    if (c->ways == 0 || c->entries % c->ways != 0 || c->sizes == 0)
         return false;
-    if (policy == MMU_TLB_PLRU && !pow2(c->ways))
+    /* Tree-PLRU keeps ways-1 bits per set in a uint64_t. */
+    if (policy == MMU_TLB_PLRU && (!pow2(c->ways) || c->ways > 64))
         return false;
     a->sets = c->entries / c->ways;
     a->e = calloc(c->entries, sizeof *a->e);
@@ -302,6 +302,8 @@ static void invalidate_if(struct mmu_tlb *t, entry_pred pred,
 {
     for (unsigned si = 0; si < 3; si++) {
         tlb_struct *s = &t->s[si];
+        if (!tlb_struct_present(t, si))
+            continue;
         s->stats.flushes++;
         for (unsigned i = 0; i < MMU_TLB_MAX_ARRAYS; i++) {
             tlb_array *a = &s->arr[i];
@@ -334,10 +336,17 @@ static bool pred_tag(const tlb_entry *e, const void *arg)
     return !e->global && (tag == MMU_TLB_ANY_TAG || e->tag == tag);
 }
 
+bool tlb_entry_covers(const tlb_entry *e, uint64_t va)
+{
+    /* Every fragment of a splintered page belongs to the translation of
+     * the whole page: compare at the page's size, not the fragment's. */
+    return (e->vpn << e->shift) >> e->page_shift == va >> e->page_shift;
+}
+
 static bool pred_va(const tlb_entry *e, const void *arg)
 {
     const va_arg *v = arg;
-    if (e->vpn != v->va >> e->shift)
+    if (!tlb_entry_covers(e, v->va))
         return false;
     if (e->global)
         return v->globals;
@@ -427,6 +436,21 @@ void tlb_pwc_fill(struct mmu_tlb *t, unsigned level, const tlb_pwc_entry *p)
     q->valid = true;
     q->stamp = ++t->clock;
     t->pwc_stats.fills++;
+}
+
+void tlb_pwc_drop_va(struct mmu_tlb *t, uint64_t va, uint32_t tag,
+                     const mmu_mode_info *mi)
+{
+    if (t->pwc == NULL)
+        return;
+    for (unsigned l = 1; l < mi->levels && l <= TLB_PWC_LEVELS; l++) {
+        uint64_t prefix = va >> mmu_mode_shift(mi, l);
+        for (unsigned i = 0; i < t->cfg.pwc_entries; i++) {
+            tlb_pwc_entry *q = tlb_pwc_slot(t, l, i);
+            if (q->valid && q->prefix == prefix && q->tag == tag)
+                q->valid = false;
+        }
+    }
 }
 
 void tlb_pwc_flush(struct mmu_tlb *t, uint32_t tag)

@@ -61,6 +61,11 @@ tlb_entry *tlb_lookup(struct mmu_tlb *t, unsigned which, uint64_t va,
 void tlb_fill(struct mmu_tlb *t, unsigned which, const tlb_entry *proto,
               uint64_t va);
 void tlb_invalidate_entry(tlb_entry *e);
+/* Does the entry (or the page it is a fragment of) translate va? */
+bool tlb_entry_covers(const tlb_entry *e, uint64_t va);
+/* Drop the paging-structure-cache entries a walk of va would use. */
+void tlb_pwc_drop_va(struct mmu_tlb *t, uint64_t va, uint32_t tag,
+                     const mmu_mode_info *mi);
 
 tlb_pwc_entry *tlb_pwc_slot(struct mmu_tlb *t, unsigned level, unsigned i);
 bool tlb_pwc_lookup(struct mmu_tlb *t, uint64_t va, uint32_t tag,

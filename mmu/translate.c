@@ -74,7 +74,7 @@ static void drop_va(struct mmu_tlb *t, uint64_t va, uint32_t tag)
             tlb_array *a = &t->s[s].arr[i];
             for (uint32_t k = 0; k < a->cfg.entries; k++) {
                 tlb_entry *e = &a->e[k];
-                if (e->valid && e->vpn == va >> e->shift &&
+                if (e->valid && tlb_entry_covers(e, va) &&
                     (e->global || e->tag == tag))
                     tlb_invalidate_entry(e);
             }
@@ -196,6 +196,8 @@ bool mmu_translate(mmu_ctx *m, const mmu_req *req, mmu_result *res,
     if (e != NULL) {
         if (!judge(&w, e, flt)) {
             drop_va(t, w.va, w.tag);
+            if (m->st.arch == MMU_ARCH_X86)
+                tlb_pwc_drop_va(t, w.va, w.tag, w.mi);
             m->stats.faults++;
             return false;
         }
@@ -207,8 +209,12 @@ bool mmu_translate(mmu_ctx *m, const mmu_req *req, mmu_result *res,
         drop_va(t, w.va, w.tag);
     }
     if (!walk_run(&w, res, flt)) {
-        if (m->st.arch == MMU_ARCH_X86 && flt->kind == MMU_FAULT_PAGE)
+        /* SDM 4.10.4.2: a #PF drops the TLB entries and the paging-
+         * structure-cache entries that would be used for the address. */
+        if (m->st.arch == MMU_ARCH_X86 && flt->kind == MMU_FAULT_PAGE) {
             drop_va(t, w.va, w.tag);
+            tlb_pwc_drop_va(t, w.va, w.tag, w.mi);
+        }
         return false;
     }
     /* A probe that set no A/D leaves nothing cached: a TLB entry only

@@ -81,13 +81,14 @@ enum { MMU_TLB_ITLB = 0, MMU_TLB_DTLB, MMU_TLB_STLB, MMU_TLB_PWC,
 
 struct mmu_tlb;
 
-/* Named presets: "generic" (the default), "skylake", "u74", ... */
+/* Named presets: "generic" (the default), "skylake", "u54", "gem5". */
 const mmu_tlb_config *mmu_tlb_preset(const char *name);
 /* NULL-terminated list of preset names. */
 const char *const *mmu_tlb_preset_names(void);
 
 /* @return NULL on a bad geometry (ways not dividing entries, PLRU with
- * ways not a power of two, no array for 4 KiB pages) or no memory. */
+ * ways not a power of two or above 64, no first-level array for 4 KiB
+ * pages) or no memory. */
 struct mmu_tlb *mmu_tlb_new(const mmu_tlb_config *cfg);
 void mmu_tlb_free(struct mmu_tlb *t);
 const mmu_tlb_config *mmu_tlb_get_config(const struct mmu_tlb *t);
