@@ -29,6 +29,7 @@
 /* Subcommands (one file each). @return the process exit status. */
 int cmd_translate(int argc, char **argv);
 int cmd_example_image(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 /* "mmuemu CMD: message\n" on stderr; cmd may be NULL. */
 void cli_error(const char *cmd, const char *fmt, ...) CLI_PRINTF(2, 3);

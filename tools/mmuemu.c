@@ -17,6 +17,7 @@ static const struct {
 } subcommands[] = {
     {"translate", cmd_translate,
      "translate virtual addresses through page tables in a RAM image"},
+    {"run", cmd_run, "run a guest ELF on Unicorn with the model translating"},
     {"example-image", cmd_example_image, NULL},
 };
 
