@@ -98,6 +98,7 @@ static bool judge(const walk_ctx *w, const tlb_entry *e, mmu_fault *flt)
     flt->reason = why;
     flt->addr = w->va;
     flt->level = (int8_t)e->level;
+    flt->tlb_hit = true;
     if (st->arch == MMU_ARCH_X86) {
         flt->vector = X86_VEC_PF;
         flt->code = x86_pf_access_bits(&st->x86, w->req) | X86_PF_P |
@@ -133,7 +134,6 @@ static void hit_result(const walk_ctx *w, const tlb_entry *e,
 static void fill(struct mmu_tlb *t, unsigned which, const walk_ctx *w,
                  const mmu_result *res)
 {
-    const mmu_state *st = &w->m->st;
     tlb_entry proto;
     memset(&proto, 0, sizeof proto);
     proto.page_shift = (uint8_t)log2u64(res->page_size);
@@ -145,8 +145,6 @@ static void fill(struct mmu_tlb *t, unsigned which, const walk_ctx *w,
     proto.dirty = res->dirty;
     proto.rights = res->rights;
     proto.global = res->global;
-    if (st->arch == MMU_ARCH_X86)
-        proto.global = res->global && (st->x86.cr4 & X86_CR4_PGE);
     tlb_fill(t, which, &proto, w->va);
 }
 

@@ -27,6 +27,7 @@ void walk_fault(walk_ctx *w, mmu_fault *flt, mmu_fault_kind kind,
     flt->addr = w->va;
     flt->paddr = 0;
     flt->level = (int8_t)level;
+    flt->tlb_hit = false;
     flt->walk = w->walk;
 }
 

@@ -313,7 +313,8 @@ bool x86_leaf(walk_ctx *w, unsigned level, uint64_t pte, mmu_result *res,
     res->dirty = (pte & X86_PTE_D) ||
                  (w->req->access == MMU_WRITE &&
                   !(w->req->flags & MMU_REQ_NO_AD));
-    res->global = (pte & X86_PTE_G) != 0;
+    /* G matters only with CR4.PGE (SDM 4.10.2.4). */
+    res->global = (pte & X86_PTE_G) && (xs(w)->cr4 & X86_CR4_PGE);
     res->pkey = r.pkey;
     res->rights = r;
     res->perms = x86_rights_perms(xs(w), w->mode, w->req, r, res->dirty);

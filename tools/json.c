@@ -62,6 +62,18 @@ void json_bool(json_line *j, const char *key, bool val)
     fputs(val ? "true" : "false", j->f);
 }
 
+void json_open(json_line *j, const char *key)
+{
+    put_key(j, key);
+    j->first = true; /* the next key opens the inner object */
+}
+
+void json_close(json_line *j)
+{
+    fputs(j->first ? "{}" : "}", j->f);
+    j->first = false;
+}
+
 void json_end(json_line *j)
 {
     fputs(j->first ? "{}\n" : "}\n", j->f);

@@ -1,7 +1,8 @@
 /*
  * translate.c - `mmuemu translate`: load a guest RAM image, set up the
  * architectural state from the command line, run an ops file through one
- * translation context and print one JSON line per result.
+ * translation context (with a TLB in front of the walker if --tlb names
+ * one) and print one JSON line per result, then --stats.
  *
  * Everything the user gives is checked before anything runs: the options,
  * then the image, then the initial state (PAE PDPTEs), then every ops
@@ -22,21 +23,33 @@ static const char usage[] =
     "usage: mmuemu translate --arch x86_64|i386 --mem IMAGE\n"
     "         [--mem-base PADDR] --cr0 V --cr3 V --cr4 V --efer V\n"
     "         [--rflags V] [--pkru V] [--maxphyaddr N] [--mem-out FILE]\n"
-    "         [OPS-FILE | -]\n"
+    "         [--tlb PRESET|off] [--stats] [OPS-FILE | -]\n"
     "       mmuemu translate --arch riscv64|riscv32 --mem IMAGE\n"
     "         [--mem-base PADDR] --satp V [--mstatus V] [--menvcfg V]\n"
     "         [--priv u|s|m] [--ext svnapot,svpbmt,svadu] [--mem-out FILE]\n"
-    "         [OPS-FILE | -]\n"
+    "         [--tlb PRESET|off] [--stats] [OPS-FILE | -]\n"
     "\n"
     "IMAGE is raw guest RAM starting at PADDR (default 0); --mem-out writes\n"
     "it back after the ops, with the A/D bits the walks set.\n"
+    "--tlb PRESET puts a TLB in front of the walker (presets: generic,\n"
+    "skylake, u54, gem5); it never snoops page-table stores, so a poked PTE\n"
+    "stays stale until invalidated. Default off: every access walks.\n"
+    "--stats prints, after the ops, one JSON line of TLB and walk counters.\n"
     "Ops, one per line, '#' starts a comment (from stdin with - or no file):\n"
     "  r|w|x VA [CPL] [implicit] [stack]  x86 access, CPL 0-3 (default 0)\n"
     "  r|w|x VA [u|s|m]                   RISC-V access (default --priv: s)\n"
     "  poke PADDR VALUE [BYTES]           store little-endian, 1/2/4/8 bytes\n"
     "  set REG VALUE                      as MOV CRn / WRMSR / csrw would;\n"
     "      REG: cr0 cr3 cr4 efer rflags pkru | satp mstatus menvcfg\n"
-    "Each access prints one JSON line, a faulting set prints one too.\n"
+    "  mov-cr3 VALUE                      x86: = set cr3 (bit 63 with\n"
+    "                                     CR4.PCIDE: no flush)\n"
+    "  invlpg VA                          x86 INVLPG\n"
+    "  invpcid TYPE PCID VA               x86 INVPCID, TYPE 0-3\n"
+    "  sfence.vma [VA|x0 [ASID|x0]]       RISC-V SFENCE.VMA rs1, rs2: x0 is\n"
+    "                                     the register x0, a number a\n"
+    "                                     register holding it (0 is not x0)\n"
+    "Each access prints one JSON line (with \"tlb\":\"hit\"|\"miss\" under\n"
+    "--tlb); a set, mov-cr3 or invpcid that faults or is ignored prints one.\n"
     "Numbers: 0x hex, decimal, or octal with a leading 0 (strtoull).\n"
     "Exit status 0 (faults are results); 2 for bad arguments or input.\n";
 
@@ -50,6 +63,7 @@ typedef enum opt_id {
     O_MAXPHYADDR,
     O_PRIV,
     O_EXT,
+    O_TLB,
     O_COUNT
 } opt_id;
 
@@ -64,6 +78,7 @@ static const struct {
     [O_MAXPHYADDR] = {"maxphyaddr", TR_ON_X86},
     [O_PRIV] = {"priv", TR_ON_RV},
     [O_EXT] = {"ext", TR_ON_RV},
+    [O_TLB] = {"tlb", TR_ON_ALL},
 };
 
 typedef struct tr_args {
@@ -71,6 +86,7 @@ typedef struct tr_args {
     const char *reg[TR_REG_COUNT]; /* --cr0 ... --menvcfg */
     const char *ops_path;          /* NULL or "-": stdin */
     bool help;
+    bool stats;                    /* --stats */
 } tr_args;
 
 /* Point at the slot for option `name` (without "--"), or NULL. */
@@ -97,6 +113,17 @@ static bool parse_argv(int argc, char **argv, tr_args *a)
         } else if (!only_files &&
                    (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0)) {
             a->help = true;
+        } else if (!only_files && strncmp(arg, "--stats", 7) == 0 &&
+                   (arg[7] == '\0' || arg[7] == '=')) {
+            if (arg[7] == '=') {
+                cli_error(TR_CMD, "option --stats takes no value");
+                return false;
+            }
+            if (a->stats) {
+                cli_error(TR_CMD, "option --stats given twice");
+                return false;
+            }
+            a->stats = true;
         } else if (!only_files && strncmp(arg, "--", 2) == 0) {
             const char *name = arg + 2, *eq = strchr(name, '=');
             size_t len = eq != NULL ? (size_t)(eq - name) : strlen(name);
@@ -252,7 +279,7 @@ static bool set_registers(tr_session *s, const tr_args *a)
                       a->reg[r]);
             return false;
         }
-        if ((why = tr_reg_check(s, (tr_reg)r, v)) != NULL) {
+        if ((why = tr_reg_check(s, (tr_reg)r, v, true)) != NULL) {
             cli_error(TR_CMD, "--%s %s: %s", tr_reg_name((tr_reg)r), a->reg[r],
                       why);
             return false;
@@ -469,17 +496,24 @@ int cmd_translate(int argc, char **argv)
     }
     if (!setup_state(&s, &a, &mem_base))
         return CLI_EXIT_USAGE;
-    if (!cli_load_image(TR_CMD, a.opt[O_MEM], mem_base, &s.mem))
+    if (!tr_tlb_setup(&s, a.opt[O_TLB]))
         return CLI_EXIT_USAGE;
+    if (!cli_load_image(TR_CMD, a.opt[O_MEM], mem_base, &s.mem)) {
+        tr_tlb_free(&s);
+        return CLI_EXIT_USAGE;
+    }
     s.m.mem = &s.mem;
     bool ok = ready_state(&s) && load_ops(&s, a.ops_path, &ops);
     for (size_t i = 0; ok && i < ops.n; i++)
         tr_op_exec(&s, &ops.v[i]);
+    if (ok && a.stats)
+        tr_print_stats(&s);
     if (ok && a.opt[O_MEM_OUT] != NULL)
         ok = cli_save_image(TR_CMD, a.opt[O_MEM_OUT], &s.mem);
     if (ok)
         ok = cli_flush_stdout(TR_CMD);
     free(ops.v);
+    tr_tlb_free(&s);
     cli_free_image(&s.mem);
     return ok ? CLI_EXIT_OK : CLI_EXIT_USAGE;
 }

@@ -7,8 +7,11 @@
  *   r|w|x VA [u|s|m]                    (RISC-V; default --priv)
  *   poke PADDR VALUE [BYTES]            (BYTES 1, 2, 4 or 8; default 8)
  *   set REG VALUE
+ *   mov-cr3 VALUE                       (x86; = set cr3 VALUE)
+ *   invlpg VA, invpcid TYPE PCID VA     (x86; translate_tlb.c)
+ *   sfence.vma [VA|x0 [ASID|x0]]        (RISC-V; translate_tlb.c)
  *
- * Adding an op (invlpg, sfence.vma, ...) is one row in `ops` below.
+ * Adding an op is one row in `ops` below.
  */
 #include "translate.h"
 
@@ -22,21 +25,7 @@
 
 #define U32_MAX UINT64_C(0xffffffff)
 
-typedef bool (*tr_parse_fn)(const tr_session *s, const tr_op_def *d, char **tok,
-                            unsigned ntok, tr_op *op, char err[TR_ERR_MAX]);
-typedef void (*tr_exec_fn)(tr_session *s, const tr_op *op);
-
-struct tr_op_def {
-    const char *name;
-    unsigned on; /* TR_ON_*: architectures that have it */
-    int arg;     /* the row's own argument (r/w/x: mmu_access) */
-    tr_parse_fn parse;
-    tr_exec_fn exec;
-};
-
-static bool fail(char err[TR_ERR_MAX], const char *fmt, ...) CLI_PRINTF(2, 3);
-
-static bool fail(char err[TR_ERR_MAX], const char *fmt, ...)
+bool tr_fail(char err[TR_ERR_MAX], const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -72,7 +61,7 @@ static void perm_string(uint8_t perms, char out[5])
 
 /* ---- r / w / x ------------------------------------------------------ */
 
-static bool va_fits(const tr_session *s, uint64_t va)
+bool tr_va_fits(const tr_session *s, uint64_t va)
 {
     return !(s->arch == TR_I386 || s->arch == TR_RV32) || va <= U32_MAX;
 }
@@ -86,9 +75,9 @@ static bool parse_access_x86_word(const char *w, tr_op *op, bool *have_cpl,
     else if (strcmp(w, "stack") == 0)
         op->flags |= MMU_REQ_STACK;
     else if (*have_cpl)
-        return fail(err, "unexpected '%s' after the CPL", w);
+        return tr_fail(err, "unexpected '%s' after the CPL", w);
     else if (!cli_parse_max(w, 3, &cpl))
-        return fail(err, "bad CPL '%s' (want 0-3, implicit or stack)", w);
+        return tr_fail(err, "bad CPL '%s' (want 0-3, implicit or stack)", w);
     else {
         op->priv = (uint8_t)cpl;
         *have_cpl = true;
@@ -100,11 +89,11 @@ static bool parse_access(const tr_session *s, const tr_op_def *d, char **tok,
                          unsigned ntok, tr_op *op, char err[TR_ERR_MAX])
 {
     if (ntok < 2)
-        return fail(err, "'%s' needs a virtual address", d->name);
+        return tr_fail(err, "'%s' needs a virtual address", d->name);
     if (!cli_parse_u64(tok[1], &op->addr))
-        return fail(err, "bad virtual address '%s'", tok[1]);
-    if (!va_fits(s, op->addr))
-        return fail(err, "virtual address %s does not fit 32 bits", tok[1]);
+        return tr_fail(err, "bad virtual address '%s'", tok[1]);
+    if (!tr_va_fits(s, op->addr))
+        return tr_fail(err, "virtual address %s does not fit 32 bits", tok[1]);
     op->priv = s->default_priv;
     if (tr_is_x86(s)) {
         bool have_cpl = false;
@@ -114,13 +103,21 @@ static bool parse_access(const tr_session *s, const tr_op_def *d, char **tok,
         return true;
     }
     if (ntok > 3)
-        return fail(err, "unexpected '%s' after the privilege", tok[3]);
+        return tr_fail(err, "unexpected '%s' after the privilege", tok[3]);
     if (ntok == 3 && !rv_priv_by_name(tok[2], &op->priv))
-        return fail(err, "bad privilege '%s' (want u, s or m)", tok[2]);
+        return tr_fail(err, "bad privilege '%s' (want u, s or m)", tok[2]);
     return true;
 }
 
-static void print_fault_x86(json_line *j, const mmu_fault *f)
+/* "tlb":"hit"/"miss" when a TLB is attached (tlb != NULL). */
+static void put_tlb(json_line *j, const char *tlb)
+{
+    if (tlb != NULL)
+        json_str(j, "tlb", tlb);
+}
+
+/* The fault's required keys, then "tlb", then the details. */
+static void print_fault_x86(json_line *j, const mmu_fault *f, const char *tlb)
 {
     json_bool(j, "ok", false);
     switch (f->kind) {
@@ -140,16 +137,18 @@ static void print_fault_x86(json_line *j, const mmu_fault *f)
         json_str(j, "vector", "none");
         json_str(j, "reason", mmu_fault_reason_name(f->reason));
         json_hex(j, "paddr", f->paddr);
+        put_tlb(j, tlb);
         if (f->level >= 0)
             json_int(j, "level", f->level);
         return;
     }
+    put_tlb(j, tlb);
     if (f->level >= 0)
         json_int(j, "level", f->level);
     json_str(j, "reason", mmu_fault_reason_name(f->reason));
 }
 
-static void print_fault_rv(json_line *j, const mmu_fault *f)
+static void print_fault_rv(json_line *j, const mmu_fault *f, const char *tlb)
 {
     json_bool(j, "ok", false);
     switch (f->kind) {
@@ -157,6 +156,7 @@ static void print_fault_rv(json_line *j, const mmu_fault *f)
     case MMU_FAULT_ACCESS:
         json_uint(j, "cause", f->code);
         json_hex(j, "tval", f->addr);
+        put_tlb(j, tlb);
         if (f->level >= 0)
             json_int(j, "level", f->level);
         json_str(j, "reason", mmu_fault_reason_name(f->reason));
@@ -170,17 +170,20 @@ static void print_fault_rv(json_line *j, const mmu_fault *f)
         json_str(j, "vector", "none");
         json_str(j, "reason", mmu_fault_reason_name(f->reason));
         json_hex(j, "paddr", f->paddr);
+        put_tlb(j, tlb);
         return;
     }
 }
 
-static void print_result(const tr_session *s, json_line *j, const mmu_result *r)
+static void print_result(const tr_session *s, json_line *j,
+                         const mmu_result *r, const char *tlb)
 {
     char perms[5];
     perm_string(r->perms, perms);
     json_bool(j, "ok", true);
     json_hex(j, "pa", r->pa);
     json_uint(j, "page_size", r->page_size);
+    put_tlb(j, tlb);
     json_uint(j, "level", r->level);
     json_str(j, "perms", perms);
     json_bool(j, "global", r->global);
@@ -199,9 +202,14 @@ static void exec_access(tr_session *s, const tr_op *op)
                    .flags = op->flags};
     mmu_result res;
     mmu_fault flt;
+    tr_tlb_probe probe;
     memset(&res, 0, sizeof res);
     memset(&flt, 0, sizeof flt);
+    tr_tlb_probe_begin(s, &probe);
     bool ok = mmu_translate(&s->m, &req, &res, &flt);
+    const char *tlb = NULL;
+    if (s->m.tlb != NULL)
+        tlb = tr_tlb_probe_hit(s, &probe, ok, &res) ? "hit" : "miss";
 
     json_line j;
     json_begin(&j, stdout);
@@ -212,11 +220,11 @@ static void exec_access(tr_session *s, const tr_op *op)
     else
         json_str(&j, "priv", rv_priv_names[op->priv]);
     if (ok)
-        print_result(s, &j, &res);
+        print_result(s, &j, &res, tlb);
     else if (tr_is_x86(s))
-        print_fault_x86(&j, &flt);
+        print_fault_x86(&j, &flt, tlb);
     else
-        print_fault_rv(&j, &flt);
+        print_fault_rv(&j, &flt, tlb);
     if (op->flags & MMU_REQ_IMPLICIT)
         json_bool(&j, "implicit", true);
     if (op->flags & MMU_REQ_STACK)
@@ -232,26 +240,26 @@ static bool parse_poke(const tr_session *s, const tr_op_def *d, char **tok,
     (void)d;
     uint64_t bytes = 8;
     if (ntok < 3 || ntok > 4)
-        return fail(err, "usage: poke PADDR VALUE [BYTES]");
+        return tr_fail(err, "usage: poke PADDR VALUE [BYTES]");
     if (!cli_parse_u64(tok[1], &op->addr))
-        return fail(err, "bad physical address '%s'", tok[1]);
+        return tr_fail(err, "bad physical address '%s'", tok[1]);
     if (!cli_parse_u64(tok[2], &op->value))
-        return fail(err, "bad value '%s'", tok[2]);
+        return tr_fail(err, "bad value '%s'", tok[2]);
     if (ntok == 4 && (!cli_parse_max(tok[3], 8, &bytes) ||
                       (bytes & (bytes - 1)) != 0 || bytes == 0))
-        return fail(err, "bad size '%s' (want 1, 2, 4 or 8)", tok[3]);
+        return tr_fail(err, "bad size '%s' (want 1, 2, 4 or 8)", tok[3]);
     op->bytes = (uint8_t)bytes;
     if (bytes < 8 && (op->value >> (8 * bytes)) != 0)
-        return fail(err, "value %s does not fit in %u byte%s", tok[2],
-                    (unsigned)bytes, bytes == 1 ? "" : "s");
+        return tr_fail(err, "value %s does not fit in %u byte%s", tok[2],
+                       (unsigned)bytes, bytes == 1 ? "" : "s");
     if (!mmu_phys_contains(&s->mem, op->addr, bytes)) {
         unsigned long long first = s->mem.base;
         unsigned long long last = first + (s->mem.size - 1);
-        return fail(err,
-                    "poke of %u byte%s at %s is outside guest RAM "
-                    "[0x%llx, 0x%llx]",
-                    (unsigned)bytes, bytes == 1 ? "" : "s", tok[1], first,
-                    last);
+        return tr_fail(err,
+                       "poke of %u byte%s at %s is outside guest RAM "
+                       "[0x%llx, 0x%llx]",
+                       (unsigned)bytes, bytes == 1 ? "" : "s", tok[1], first,
+                       last);
     }
     return true;
 }
@@ -272,28 +280,49 @@ static bool parse_set(const tr_session *s, const tr_op_def *d, char **tok,
 {
     (void)d;
     if (ntok != 3)
-        return fail(err, "usage: set REG VALUE");
+        return tr_fail(err, "usage: set REG VALUE");
     op->reg = tr_reg_by_name(s, tok[1]);
     if (op->reg == TR_REG_COUNT)
-        return fail(err, "unknown register '%s' (want %s)", tok[1],
-                    tr_is_x86(s) ? "cr0, cr3, cr4, efer, rflags or pkru"
-                                 : "satp, mstatus or menvcfg");
+        return tr_fail(err, "unknown register '%s' (want %s)", tok[1],
+                       tr_is_x86(s) ? "cr0, cr3, cr4, efer, rflags or pkru"
+                                    : "satp, mstatus or menvcfg");
     if (!cli_parse_u64(tok[2], &op->value))
-        return fail(err, "bad value '%s'", tok[2]);
-    const char *why = tr_reg_check(s, op->reg, op->value);
+        return tr_fail(err, "bad value '%s'", tok[2]);
+    const char *why = tr_reg_check(s, op->reg, op->value, false);
     if (why != NULL)
-        return fail(err, "%s %s: %s", tok[1], tok[2], why);
+        return tr_fail(err, "%s %s: %s", tok[1], tok[2], why);
     return true;
 }
 
-static void print_set_fault(tr_reg r, const mmu_fault *flt)
+/* mov-cr3 VALUE: MOV CR3 (the same write as `set cr3 VALUE`). */
+static bool parse_mov_cr3(const tr_session *s, const tr_op_def *d, char **tok,
+                          unsigned ntok, tr_op *op, char err[TR_ERR_MAX])
+{
+    if (ntok != 2)
+        return tr_fail(err, "usage: %s VALUE", d->name);
+    op->reg = TR_CR3;
+    if (!cli_parse_u64(tok[1], &op->value))
+        return tr_fail(err, "bad value '%s'", tok[1]);
+    const char *why = tr_reg_check(s, op->reg, op->value, false);
+    if (why != NULL)
+        return tr_fail(err, "cr3 %s: %s", tok[1], why);
+    return true;
+}
+
+/* {"op":"set","reg":R,...} or {"op":"mov-cr3",...}: a write that did not
+ * happen, and why. */
+static void print_set_refused(const tr_op *op, tr_write w,
+                              const mmu_fault *flt)
 {
     json_line j;
     json_begin(&j, stdout);
-    json_str(&j, "op", "set");
-    json_str(&j, "reg", tr_reg_name(r));
+    json_str(&j, "op", op->def->name);
+    if (strcmp(op->def->name, "set") == 0) /* mov-cr3 names it already */
+        json_str(&j, "reg", tr_reg_name(op->reg));
     json_bool(&j, "ok", false);
-    if (flt->kind == MMU_FAULT_GP) {
+    if (w == TR_WRITE_IGNORED) {
+        json_str(&j, "reason", "warl_unsupported_mode");
+    } else if (flt->kind == MMU_FAULT_GP) {
         json_str(&j, "vector", "GP");
         json_uint(&j, "error_code", 0);
     } else {
@@ -308,8 +337,9 @@ static void exec_set(tr_session *s, const tr_op *op)
 {
     mmu_fault flt;
     memset(&flt, 0, sizeof flt);
-    if (!tr_reg_write(s, op->reg, op->value, &flt))
-        print_set_fault(op->reg, &flt);
+    tr_write w = tr_reg_write(s, op->reg, op->value, &flt);
+    if (w != TR_WRITE_DONE)
+        print_set_refused(op, w, &flt);
 }
 
 /* ---- the table ------------------------------------------------------ */
@@ -320,19 +350,50 @@ static const tr_op_def ops[] = {
     {"x", TR_ON_ALL, MMU_FETCH, parse_access, exec_access},
     {"poke", TR_ON_ALL, 0, parse_poke, exec_poke},
     {"set", TR_ON_ALL, 0, parse_set, exec_set},
+    {"mov-cr3", TR_ON_X86, 0, parse_mov_cr3, exec_set},
+    {"invlpg", TR_ON_X86, 0, tr_parse_invlpg, tr_exec_invlpg},
+    {"invpcid", TR_ON_X86, 0, tr_parse_invpcid, tr_exec_invpcid},
+    {"sfence.vma", TR_ON_RV, 0, tr_parse_sfence_vma, tr_exec_sfence_vma},
 };
+
+#define N_OPS (sizeof ops / sizeof ops[0])
+
+/* "r, w, x, poke or set": the ops of s's architecture. */
+static void op_names(const tr_session *s, char *out, size_t len)
+{
+    size_t n = 0, left = 0, k = 0;
+    for (size_t i = 0; i < N_OPS; i++)
+        left += (ops[i].on & tr_arch_mask(s)) != 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < N_OPS && n < len; i++) {
+        if ((ops[i].on & tr_arch_mask(s)) == 0)
+            continue;
+        k++;
+        int w = snprintf(out + n, len - n, "%s%s",
+                         k == 1 ? "" : k == left ? " or " : ", ", ops[i].name);
+        if (w < 0)
+            break;
+        n += (size_t)w;
+    }
+}
 
 bool tr_op_parse(const tr_session *s, char **tok, unsigned ntok, tr_op *op,
                  char err[TR_ERR_MAX])
 {
-    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
-        if ((ops[i].on & tr_arch_mask(s)) == 0 ||
-            strcmp(ops[i].name, tok[0]) != 0)
+    for (size_t i = 0; i < N_OPS; i++) {
+        if (strcmp(ops[i].name, tok[0]) != 0)
             continue;
+        if ((ops[i].on & tr_arch_mask(s)) == 0)
+            return tr_fail(err, "'%s' is %s", tok[0],
+                           ops[i].on == TR_ON_X86
+                               ? "an x86 op (--arch x86_64 or i386)"
+                               : "a RISC-V op (--arch riscv64 or riscv32)");
         op->def = &ops[i];
         return ops[i].parse(s, &ops[i], tok, ntok, op, err);
     }
-    return fail(err, "unknown op '%s' (want r, w, x, poke or set)", tok[0]);
+    char names[TR_ERR_MAX];
+    op_names(s, names, sizeof names);
+    return tr_fail(err, "unknown op '%s' (want %s)", tok[0], names);
 }
 
 void tr_op_exec(tr_session *s, const tr_op *op)

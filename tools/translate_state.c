@@ -5,11 +5,14 @@
  * The initial state (command line) is taken as given, except that
  * EFER.LMA is derived as the hardware does (LMA = LME && CR0.PG; SDM vol.
  * 3A, "Initializing IA-32e Mode") and that PAE paging needs its PDPTE
- * registers loaded (SDM 4.4.1). A `set` op is the instruction: MOV CR0/
- * CR3/CR4 and WRMSR EFER go through the model's own mmu_x86_write_*()
- * (their #GP checks, PDPTE loads and invalidations, include/mmuemu/tlb.h),
- * csrw satp through mmu_rv_write_satp(); RFLAGS, PKRU, mstatus and menvcfg
- * are stored as written.
+ * registers loaded (SDM 4.4.1); an RV64 satp MODE the hart does not
+ * implement is refused there (no hart can be in that state). A `set` op
+ * is the instruction: MOV CR0/CR3/CR4 and WRMSR EFER go through the
+ * model's own mmu_x86_write_*() (their #GP checks, PDPTE loads and
+ * invalidations, include/mmuemu/tlb.h), csrw satp through
+ * mmu_rv_write_satp() (WARL: an unsupported MODE leaves satp unchanged;
+ * no invalidation); RFLAGS, PKRU, mstatus and menvcfg are stored as
+ * written.
  * Not modelled: the #GP checks of the initial state (an impossible
  * combination is passed to the walker as it is).
  */
@@ -65,7 +68,8 @@ static bool rv64_satp_mode_ok(uint64_t satp)
            mode == RV_SATP_MODE_SV48 || mode == RV_SATP_MODE_SV57;
 }
 
-const char *tr_reg_check(const tr_session *s, tr_reg r, uint64_t v)
+const char *tr_reg_check(const tr_session *s, tr_reg r, uint64_t v,
+                         bool initial)
 {
     switch (r) {
     case TR_PKRU:
@@ -82,7 +86,7 @@ const char *tr_reg_check(const tr_session *s, tr_reg r, uint64_t v)
                    ? "value does not fit the 32-bit register of --arch i386"
                    : NULL;
     case TR_SATP:
-        if (s->arch == TR_RV64 && !rv64_satp_mode_ok(v))
+        if (initial && s->arch == TR_RV64 && !rv64_satp_mode_ok(v))
             return "satp.MODE is not Bare (0), Sv39 (8), Sv48 (9) or Sv57 "
                    "(10); satp is WARL and would not take it";
         return s->arch == TR_RV32 && v > U32_MAX
@@ -162,20 +166,25 @@ bool tr_state_ready(tr_session *s, mmu_fault *flt)
     return mmu_x86_load_pdptes(&s->m, s->m.st.x86.cr3, flt);
 }
 
-bool tr_reg_write(tr_session *s, tr_reg r, uint64_t v, mmu_fault *flt)
+static tr_write faulted(bool ok)
+{
+    return ok ? TR_WRITE_DONE : TR_WRITE_FAULT;
+}
+
+tr_write tr_reg_write(tr_session *s, tr_reg r, uint64_t v, mmu_fault *flt)
 {
     mmu_ctx *m = &s->m;
     switch (r) {
     case TR_CR0:
-        return mmu_x86_write_cr0(m, v, flt);
+        return faulted(mmu_x86_write_cr0(m, v, flt));
     case TR_CR3:
-        return mmu_x86_write_cr3(m, v, flt);
+        return faulted(mmu_x86_write_cr3(m, v, flt));
     case TR_CR4:
-        return mmu_x86_write_cr4(m, v, flt);
+        return faulted(mmu_x86_write_cr4(m, v, flt));
     case TR_EFER:
-        return mmu_x86_write_efer(m, v, flt);
+        return faulted(mmu_x86_write_efer(m, v, flt));
     case TR_SATP:
-        return mmu_rv_write_satp(m, v); /* mode checked: no-op */
+        return mmu_rv_write_satp(m, v) ? TR_WRITE_DONE : TR_WRITE_IGNORED;
     case TR_RFLAGS:
     case TR_PKRU:
     case TR_MSTATUS:
@@ -184,5 +193,5 @@ bool tr_reg_write(tr_session *s, tr_reg r, uint64_t v, mmu_fault *flt)
         break;
     }
     store(&m->st, r, v);
-    return true;
+    return TR_WRITE_DONE;
 }

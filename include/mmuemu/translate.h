@@ -116,7 +116,8 @@ typedef struct mmu_result {
                               now (W only once the leaf is dirty or the
                               request was a write) */
     uint8_t level;         /* level of the leaf entry */
-    bool global;           /* G (RISC-V: G anywhere on the path) */
+    bool global;           /* x86: G in the leaf with CR4.PGE; RISC-V: G
+                              anywhere on the path */
     bool dirty;            /* leaf D after this access */
     uint8_t pkey;          /* x86 protection key of the leaf */
     uint8_t pbmt;          /* RISC-V Svpbmt type */
@@ -171,6 +172,7 @@ typedef struct mmu_fault {
     uint64_t addr;         /* CR2 / xtval: the faulting virtual address */
     uint64_t paddr;        /* BAD_PHYS / ACCESS: the entry's address */
     int8_t level;          /* level where the walk stopped, -1 = before */
+    bool tlb_hit;          /* raised from a (possibly stale) TLB entry */
     mmu_walk walk;
 } mmu_fault;
 
