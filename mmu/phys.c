@@ -40,6 +40,16 @@ bool mmu_phys_write(mmu_phys *m, uint64_t pa, const void *src, size_t len)
 
 static uint64_t load_le(const uint8_t *p, unsigned size)
 {
+    /* Written so compilers merge it into one load on little-endian hosts,
+     * and stay correct on any host. */
+    if (size == 8)
+        return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
+               (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32 |
+               (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 |
+               (uint64_t)p[7] << 56;
+    if (size == 4)
+        return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
+               (uint64_t)p[3] << 24;
     uint64_t v = 0;
     for (unsigned i = size; i-- > 0;)
         v = (v << 8) | p[i];

@@ -170,16 +170,26 @@ bool rv_rights_allow(const mmu_rv_state *r, uint8_t priv, mmu_access acc,
     return true;
 }
 
+/* rv_rights_allow() for read, write and fetch in one pass (W only when
+ * `dirty`). */
 uint8_t rv_rights_perms(const mmu_rv_state *r, uint8_t priv, mmu_rights rt,
                         bool dirty)
 {
-    mmu_fault_reason why;
+    bool u = (rt.flags & MMU_PERM_U) != 0;
+    bool data_ok = true, fetch_ok = true;
+    if (priv == RV_PRIV_U && !u)
+        data_ok = fetch_ok = false;
+    if (priv == RV_PRIV_S && u) {
+        fetch_ok = false;
+        data_ok = (r->mstatus & RV_MSTATUS_SUM) != 0;
+    }
     uint8_t perms = rt.flags & MMU_PERM_U;
-    if (rv_rights_allow(r, priv, MMU_READ, rt, &why))
+    if (data_ok && ((rt.flags & MMU_PERM_R) ||
+                    ((r->mstatus & RV_MSTATUS_MXR) && (rt.flags & MMU_PERM_X))))
         perms |= MMU_PERM_R;
-    if (dirty && rv_rights_allow(r, priv, MMU_WRITE, rt, &why))
+    if (data_ok && dirty && (rt.flags & MMU_PERM_W))
         perms |= MMU_PERM_W;
-    if (rv_rights_allow(r, priv, MMU_FETCH, rt, &why))
+    if (fetch_ok && (rt.flags & MMU_PERM_X))
         perms |= MMU_PERM_X;
     return perms;
 }
@@ -233,7 +243,7 @@ bool rv_leaf(walk_ctx *w, unsigned level, uint64_t pte, mmu_result *res,
             return page_fault(w, flt, MMU_WHY_DIRTY_CLEAR, (int)level);
     }
     /* Step 8: the PA; superpage low bits come from the VA. */
-    memset(res, 0, sizeof *res);
+    result_reset(res);
     res->pa = ((ppn << 12) & ~(size - 1)) | (w->va & (size - 1));
     res->page_size = size;
     res->level = (uint8_t)level;

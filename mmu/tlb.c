@@ -50,6 +50,10 @@ static bool array_init(tlb_array *a, const mmu_tlb_array_cfg *c,
     if (policy == MMU_TLB_PLRU && (!pow2(c->ways) || c->ways > 64))
         return false;
     a->sets = c->entries / c->ways;
+    a->set_mask = pow2(a->sets) ? a->sets - 1 : 0;
+    for (unsigned sh = 12; sh < 64; sh++)
+        if (c->sizes & tlb_size_class(sh))
+            a->shifts |= UINT64_C(1) << sh;
     a->e = calloc(c->entries, sizeof *a->e);
     a->plru = calloc(a->sets, sizeof *a->plru);
     return a->e != NULL && a->plru != NULL;
@@ -179,7 +183,7 @@ static uint64_t xorshift(uint64_t *s)
     return *s = x;
 }
 
-static void touch(struct mmu_tlb *t, tlb_array *a, uint32_t set,
+static inline void touch(struct mmu_tlb *t, tlb_array *a, uint32_t set,
                   unsigned way)
 {
     tlb_entry *e = &a->e[set * a->cfg.ways + way];
@@ -213,11 +217,12 @@ static unsigned victim(struct mmu_tlb *t, tlb_array *a, uint32_t set)
 
 /* ---- lookup and fill ------------------------------------------------- */
 
-static bool entry_matches(const tlb_entry *e, uint64_t va, uint32_t tag)
+static uint32_t set_of(const tlb_array *a, uint64_t vpn)
 {
-    return e->valid && e->vpn == va >> e->shift &&
-           (e->global || e->tag == tag);
+    return a->set_mask || a->sets == 1 ? (uint32_t)(vpn & a->set_mask)
+                                       : (uint32_t)(vpn % a->sets);
 }
+
 
 tlb_entry *tlb_lookup(struct mmu_tlb *t, unsigned which, uint64_t va,
                       uint32_t tag, const uint8_t *shifts, unsigned nshifts)
@@ -228,13 +233,16 @@ tlb_entry *tlb_lookup(struct mmu_tlb *t, unsigned which, uint64_t va,
         if (a->cfg.entries == 0)
             continue;
         for (unsigned k = 0; k < nshifts; k++) {
-            if (!(a->cfg.sizes & tlb_size_class(shifts[k])))
+            unsigned sh = shifts[k];
+            if (!((a->shifts >> sh) & 1))
                 continue;
-            uint32_t set = (uint32_t)((va >> shifts[k]) % a->sets);
-            tlb_entry *row = &a->e[set * a->cfg.ways];
+            uint64_t vpn = va >> sh;
+            uint32_t set = set_of(a, vpn);
+            tlb_entry *row = &a->e[(size_t)set * a->cfg.ways];
             for (unsigned w = 0; w < a->cfg.ways; w++) {
-                if (row[w].shift == shifts[k] &&
-                    entry_matches(&row[w], va, tag)) {
+                const tlb_entry *e = &row[w];
+                if (e->vpn == vpn && e->shift == sh && e->valid &&
+                    (e->global || e->tag == tag)) {
                     touch(t, a, set, w);
                     return &row[w];
                 }
@@ -277,7 +285,7 @@ void tlb_fill(struct mmu_tlb *t, unsigned which, const tlb_entry *proto,
     tlb_array *a = pick_array(s, proto->shift, &eshift);
     if (a == NULL)
         return;
-    uint32_t set = (uint32_t)((va >> eshift) % a->sets);
+    uint32_t set = set_of(a, va >> eshift);
     unsigned w = victim(t, a, set);
     tlb_entry *e = &a->e[set * a->cfg.ways + w];
     if (e->valid)

@@ -20,11 +20,17 @@ typedef struct tlb_entry {
     uint8_t pbmt;
     bool valid, global, dirty;
     mmu_rights rights;
+    /* The rights judged at the last hit (as if dirty), and the control
+     * state they were judged under; re-judged when the key changes. */
+    uint8_t perm_cache;
+    uint64_t perm_key;     /* 0: none */
 } tlb_entry;
 
 typedef struct tlb_array {
     mmu_tlb_array_cfg cfg;
     uint32_t sets;
+    uint32_t set_mask;     /* sets - 1 when sets is a power of two */
+    uint64_t shifts;       /* bit s: holds pages of 2^s bytes */
     tlb_entry *e;          /* sets x ways */
     uint64_t *plru;        /* per set */
 } tlb_array;

@@ -18,41 +18,31 @@
 #include <string.h>
 
 /* Page shifts a mode can produce, smallest first. */
-static unsigned mode_shifts(mmu_paging_mode mode, uint8_t out[6])
+static unsigned mode_shifts(mmu_paging_mode mode, const uint8_t **out)
 {
     static const uint8_t s32[] = {12, 22}, pae[] = {12, 21},
-                         x64[] = {12, 21, 30}, sv39[] = {12, 16, 21, 30},
-                         sv48[] = {12, 16, 21, 30, 39},
-                         sv57[] = {12, 16, 21, 30, 39, 48};
-    const uint8_t *src = x64;
-    unsigned n = 3;
+                         x64[] = {12, 21, 30},
+                         sv[] = {12, 16, 21, 30, 39, 48};
     switch (mode) {
     case MMU_MODE_X86_32:
     case MMU_MODE_SV32:
-        src = s32, n = 2;
-        break;
+        return *out = s32, 2;
     case MMU_MODE_X86_PAE:
-        src = pae, n = 2;
-        break;
+        return *out = pae, 2;
     case MMU_MODE_X86_4LEVEL:
     case MMU_MODE_X86_5LEVEL:
-        break;
+        return *out = x64, 3;
     case MMU_MODE_SV39:
-        src = sv39, n = 4;
-        break;
+        return *out = sv, 4;
     case MMU_MODE_SV48:
-        src = sv48, n = 5;
-        break;
+        return *out = sv, 5;
     case MMU_MODE_SV57:
-        src = sv57, n = 6;
-        break;
+        return *out = sv, 6;
     case MMU_MODE_NONE:
     case MMU_MODE_COUNT:
-        n = 0;
         break;
     }
-    memcpy(out, src, n);
-    return n;
+    return *out = sv, 0;
 }
 
 static unsigned log2u64(uint64_t v)
@@ -110,11 +100,50 @@ static bool judge(const walk_ctx *w, const tlb_entry *e, mmu_fault *flt)
     return false;
 }
 
-static void hit_result(const walk_ctx *w, const tlb_entry *e,
-                       mmu_result *res)
+/* Everything the judgement of cached rights depends on, packed: x86
+ * CR0.WP, CR4.SMEP/SMAP/PKE, RFLAGS.AC, user/implicit, PKRU, mode;
+ * RISC-V effective privilege, SUM, MXR, mode. Never 0. */
+static uint64_t perm_key(const walk_ctx *w)
 {
     const mmu_state *st = &w->m->st;
-    memset(res, 0, sizeof *res);
+    uint64_t k = UINT64_C(1) | (uint64_t)w->mode << 1;
+    if (st->arch == MMU_ARCH_X86) {
+        const mmu_x86_state *x = &st->x86;
+        k |= (uint64_t)((x->cr0 & X86_CR0_WP) != 0) << 5;
+        k |= (uint64_t)((x->cr4 & X86_CR4_SMEP) != 0) << 6;
+        k |= (uint64_t)((x->cr4 & X86_CR4_SMAP) != 0) << 7;
+        k |= (uint64_t)((x->cr4 & X86_CR4_PKE) != 0) << 8;
+        k |= (uint64_t)((x->rflags & X86_RFLAGS_AC) != 0) << 9;
+        k |= (uint64_t)w->user << 10;
+        k |= (uint64_t)((w->req->flags & MMU_REQ_IMPLICIT) != 0) << 11;
+        k |= (uint64_t)x->pkru << 32;
+    } else {
+        k |= (uint64_t)w->priv << 5;
+        k |= (uint64_t)((st->rv.mstatus & RV_MSTATUS_SUM) != 0) << 7;
+        k |= (uint64_t)((st->rv.mstatus & RV_MSTATUS_MXR) != 0) << 8;
+    }
+    return k;
+}
+
+/* The entry's rights judged now, as if dirty. */
+static uint8_t entry_perms(const walk_ctx *w, tlb_entry *e)
+{
+    uint64_t key = perm_key(w);
+    if (e->perm_key == key)
+        return e->perm_cache;
+    const mmu_state *st = &w->m->st;
+    uint8_t p = st->arch == MMU_ARCH_X86
+                    ? x86_rights_perms(&st->x86, w->mode, w->req, e->rights,
+                                       true)
+                    : rv_rights_perms(&st->rv, w->priv, e->rights, true);
+    e->perm_cache = p;
+    e->perm_key = key;
+    return p;
+}
+
+static void hit_result(const walk_ctx *w, const tlb_entry *e,
+                       mmu_result *res, uint8_t perms)
+{
     res->pa = e->pa + (w->va & ((UINT64_C(1) << e->shift) - 1));
     res->page_size = UINT64_C(1) << e->page_shift;
     res->level = e->level;
@@ -125,10 +154,8 @@ static void hit_result(const walk_ctx *w, const tlb_entry *e,
     res->mode = w->mode;
     res->rights = e->rights;
     res->tlb_hit = true;
-    res->perms = st->arch == MMU_ARCH_X86
-                     ? x86_rights_perms(&st->x86, w->mode, w->req, e->rights,
-                                        e->dirty)
-                     : rv_rights_perms(&st->rv, w->priv, e->rights, e->dirty);
+    res->perms = perms;
+    res->walk.n = 0;
 }
 
 static void fill(struct mmu_tlb *t, unsigned which, const walk_ctx *w,
@@ -150,8 +177,8 @@ static void fill(struct mmu_tlb *t, unsigned which, const walk_ctx *w,
 
 static tlb_entry *lookup(struct mmu_tlb *t, unsigned which, walk_ctx *w)
 {
-    uint8_t shifts[6];
-    unsigned n = mode_shifts(w->mode, shifts);
+    const uint8_t *shifts;
+    unsigned n = mode_shifts(w->mode, &shifts);
     mmu_tlb_stats *l1 = &t->s[which].stats, *l2 = &t->s[MMU_TLB_STLB].stats;
 
     l1->lookups++;
@@ -192,7 +219,11 @@ bool mmu_translate(mmu_ctx *m, const mmu_req *req, mmu_result *res,
     unsigned which = req->access == MMU_FETCH ? MMU_TLB_ITLB : MMU_TLB_DTLB;
     tlb_entry *e = lookup(t, which, &w);
     if (e != NULL) {
-        if (!judge(&w, e, flt)) {
+        uint8_t want = req->access == MMU_FETCH   ? MMU_PERM_X
+                       : req->access == MMU_WRITE ? MMU_PERM_W
+                                                  : MMU_PERM_R;
+        uint8_t perms = entry_perms(&w, e);
+        if (!(perms & want) && !judge(&w, e, flt)) {
             drop_va(t, w.va, w.tag);
             if (m->st.arch == MMU_ARCH_X86)
                 tlb_pwc_drop_va(t, w.va, w.tag, w.mi);
@@ -200,7 +231,8 @@ bool mmu_translate(mmu_ctx *m, const mmu_req *req, mmu_result *res,
             return false;
         }
         if (req->access != MMU_WRITE || e->dirty) {
-            hit_result(&w, e, res);
+            hit_result(&w, e, res,
+                       e->dirty ? perms : (uint8_t)(perms & ~MMU_PERM_W));
             return true;
         }
         /* A write through an entry with D not known set walks again. */

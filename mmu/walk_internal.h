@@ -41,6 +41,25 @@ bool walk_prepare(walk_ctx *w, mmu_ctx *m, const mmu_req *req,
  * set A/D. */
 bool walk_run(walk_ctx *w, mmu_result *res, mmu_fault *flt);
 
+/* Reset a result field by field: cheaper than clearing the whole record
+ * (its walk steps beyond walk.n are unspecified). */
+static inline void result_reset(mmu_result *r)
+{
+    r->pa = 0;
+    r->page_size = 0;
+    r->perms = 0;
+    r->level = 0;
+    r->global = false;
+    r->dirty = false;
+    r->pkey = 0;
+    r->pbmt = 0;
+    r->mode = MMU_MODE_NONE;
+    r->rights.flags = 0;
+    r->rights.pkey = 0;
+    r->tlb_hit = false;
+    r->walk.n = 0;
+}
+
 /* Fill the parts of a fault every kind shares. */
 void walk_fault(walk_ctx *w, mmu_fault *flt, mmu_fault_kind kind,
                 mmu_fault_reason why, int level);

@@ -244,20 +244,48 @@ bool x86_rights_allow(const mmu_x86_state *x, mmu_paging_mode mode,
     return true;
 }
 
+/*
+ * The same rules as x86_rights_allow(), evaluated for read, write and
+ * fetch in one pass (the TLB-hit path). W is granted only when `dirty`.
+ * The exhaustive tests compare both against an independent oracle.
+ */
 uint8_t x86_rights_perms(const mmu_x86_state *x, mmu_paging_mode mode,
                          const mmu_req *req, mmu_rights r, bool dirty)
 {
-    mmu_fault_reason why;
-    bool pk;
-    uint8_t perms = 0;
-    if (x86_rights_allow(x, mode, req, MMU_READ, r, &pk, &why))
+    bool user = x86_user_access(req);
+    bool user_page = (r.flags & MMU_PERM_U) != 0;
+    bool writable = (r.flags & MMU_PERM_W) != 0;
+    bool xd = !(r.flags & MMU_PERM_X);
+    bool wp = (x->cr0 & X86_CR0_WP) != 0;
+    bool explicit_sup = !user && !(req->flags & MMU_REQ_IMPLICIT);
+    bool smap_ok = !(x->cr4 & X86_CR4_SMAP) ||
+                   (explicit_sup && (x->rflags & X86_RFLAGS_AC));
+    bool pk_r = true, pk_w = true;
+    if ((mode == MMU_MODE_X86_4LEVEL || mode == MMU_MODE_X86_5LEVEL) &&
+        (x->cr4 & X86_CR4_PKE) && user_page) {
+        bool ad = (x->pkru & X86_PKRU_AD(r.pkey)) != 0;
+        bool wd = (x->pkru & X86_PKRU_WD(r.pkey)) != 0;
+        pk_r = !ad;
+        pk_w = !ad && !(wd && (user || wp));
+    }
+    bool rd, wr, ex;
+    if (user) {
+        rd = user_page;
+        wr = user_page && writable;
+        ex = user_page && !xd;
+    } else {
+        bool data_ok = !user_page || smap_ok;
+        rd = data_ok;
+        wr = data_ok && (!wp || writable);
+        ex = !(user_page && (x->cr4 & X86_CR4_SMEP)) && !xd;
+    }
+    uint8_t perms = r.flags & MMU_PERM_U;
+    if (rd && pk_r)
         perms |= MMU_PERM_R;
-    if (dirty && x86_rights_allow(x, mode, req, MMU_WRITE, r, &pk, &why))
+    if (wr && pk_w && dirty)
         perms |= MMU_PERM_W;
-    if (x86_rights_allow(x, mode, req, MMU_FETCH, r, &pk, &why))
+    if (ex)
         perms |= MMU_PERM_X;
-    if (r.flags & MMU_PERM_U)
-        perms |= MMU_PERM_U;
     return perms;
 }
 
@@ -306,7 +334,7 @@ bool x86_leaf(walk_ctx *w, unsigned level, uint64_t pte, mmu_result *res,
                        X86_PF_P | (pk ? X86_PF_PK : 0));
         return false;
     }
-    memset(res, 0, sizeof *res);
+    result_reset(res);
     res->pa = leaf_pa(w, level, pte);
     res->page_size = leaf_size(w, level);
     res->level = (uint8_t)level;

@@ -124,7 +124,8 @@ typedef struct mmu_result {
     mmu_paging_mode mode;
     mmu_rights rights;     /* what a TLB caches of this translation */
     bool tlb_hit;          /* served by the TLB (walk is then empty) */
-    mmu_walk walk;         /* empty for untranslated modes and TLB hits */
+    mmu_walk walk;         /* empty for untranslated modes and TLB hits;
+                              steps beyond walk.n are unspecified */
 } mmu_result;
 
 /* ---- fault --------------------------------------------------------- */
