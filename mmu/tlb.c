@@ -236,13 +236,12 @@ tlb_entry *tlb_lookup(struct mmu_tlb *t, unsigned which, uint64_t va,
             unsigned sh = shifts[k];
             if (!((a->shifts >> sh) & 1))
                 continue;
-            uint64_t vpn = va >> sh;
+            uint64_t vpn = va >> sh, key = tlb_key(vpn, sh);
             uint32_t set = set_of(a, vpn);
             tlb_entry *row = &a->e[(size_t)set * a->cfg.ways];
             for (unsigned w = 0; w < a->cfg.ways; w++) {
                 const tlb_entry *e = &row[w];
-                if (e->vpn == vpn && e->shift == sh && e->valid &&
-                    (e->global || e->tag == tag)) {
+                if (e->key == key && (e->global || e->tag == tag)) {
                     touch(t, a, set, w);
                     return &row[w];
                 }
@@ -294,6 +293,7 @@ void tlb_fill(struct mmu_tlb *t, unsigned which, const tlb_entry *proto,
     e->valid = true;
     e->shift = (uint8_t)eshift;
     e->vpn = va >> eshift;
+    e->key = tlb_key(e->vpn, eshift);
     e->pa = proto->pa + (((va >> eshift) << eshift) -
                          ((va >> proto->shift) << proto->shift));
     e->stamp = ++t->clock;
@@ -319,6 +319,7 @@ static void invalidate_if(struct mmu_tlb *t, entry_pred pred,
                 tlb_entry *e = &a->e[k];
                 if (e->valid && pred(e, arg)) {
                     e->valid = false;
+                    e->key = 0;
                     s->stats.invalidated++;
                 }
             }
@@ -385,6 +386,7 @@ void mmu_tlb_flush_va(struct mmu_tlb *t, uint64_t va, uint32_t tag,
 void tlb_invalidate_entry(tlb_entry *e)
 {
     e->valid = false;
+    e->key = 0;
 }
 
 /* ---- paging-structure caches ----------------------------------------- */

@@ -10,6 +10,8 @@
 #define TLB_PWC_LEVELS 4 /* non-leaf levels 1..4 */
 
 typedef struct tlb_entry {
+    uint64_t key;          /* tlb_key(vpn, shift) while valid, else 0:
+                              one compare per way on lookup */
     uint64_t vpn;          /* va >> shift */
     uint64_t pa;           /* PA of the first byte of the (fragment) page */
     uint64_t stamp;        /* LRU: last use; FIFO: fill order */
@@ -58,6 +60,11 @@ struct mmu_tlb {
     mmu_tlb_stats pwc_stats;
     uint64_t clock, rng;
 };
+
+static inline uint64_t tlb_key(uint64_t vpn, unsigned shift)
+{
+    return vpn << 7 | (uint64_t)shift << 1 | 1u;
+}
 
 unsigned tlb_size_class(unsigned shift);
 bool tlb_struct_present(const struct mmu_tlb *t, unsigned which);

@@ -11,9 +11,15 @@ BENCHES=(
 )
 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$BUILD" -j"$(nproc)" --target "${BENCHES[@]}" >/dev/null
+# Other jobs on the machine move the absolute numbers: show the load.
+load() { cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || uptime; }
 for b in "${BENCHES[@]}"; do
     echo "## $b"
     echo
+    echo "$(date -u '+%Y-%m-%d %H:%M UTC'), load average before: $(load)"
+    echo
     "$BUILD/bench/$b" "$@"
+    echo
+    echo "load average after: $(load)"
     echo
 done
