@@ -24,9 +24,9 @@ static bool machine_not_ready(mmu_machine *m, char *err, size_t errlen)
 #define PENDING_ARCH {.name = "pending", .setup = not_ready}
 __attribute__((weak)) const glue_arch glue_arch_x86_64 = PENDING_ARCH;
 __attribute__((weak)) const glue_arch glue_arch_i386 = PENDING_ARCH;
-__attribute__((weak)) const glue_arch glue_arch_rv64 = PENDING_ARCH;
-__attribute__((weak)) const glue_arch glue_arch_rv32 = PENDING_ARCH;
+/* glue_arch_rv64/rv32: riscv_glue.c. In a static library the first
+ * member defining a symbol wins, weak or not, so a placeholder here would
+ * shadow the real definition. */
 __attribute__((weak)) const machine_ops machine_bare_x86 = {
     .setup = machine_not_ready};
-__attribute__((weak)) const machine_ops machine_bare_riscv = {
-    .ram_base = 0x80000000, .setup = machine_not_ready};
+/* machine_bare_riscv: bare_riscv.c. */

@@ -149,6 +149,8 @@ static bool fill_hook(uc_engine *uc, uint64_t vaddr, uc_mem_type type,
         result->perms |= UC_PROT_WRITE;
     if (res.perms & MMU_PERM_X)
         result->perms |= UC_PROT_EXEC;
+    if (g->arch->fill_perms != NULL)
+        result->perms = g->arch->fill_perms(g, &req, result->perms);
     if (req.access == MMU_FETCH)
         scan_code_page(g, req.va, result->paddr);
     return true;
@@ -238,6 +240,8 @@ void mmu_glue_free(mmu_glue *g)
 {
     if (g == NULL)
         return;
+    if (g->arch != NULL && g->arch->teardown != NULL && g->arch_data != NULL)
+        g->arch->teardown(g);
     if (g->uc != NULL)
         uc_close(g->uc);
     mmu_tlb_free(g->mmu.tlb);
@@ -302,8 +306,6 @@ bool mmu_glue_deliver(mmu_glue *g, const mmu_glue_event *ev)
 
 static mmu_glue_action handle(mmu_glue *g, mmu_glue_event *ev)
 {
-    if (ev->source == MMU_GLUE_FROM_MODEL)
-        g->arch->exact_addr(g, ev, g->pending_page);
     if (g->handler == NULL)
         return MMU_GLUE_DELIVER;
     return g->handler(g, ev, g->handler_arg);
@@ -325,9 +327,12 @@ void mmu_glue_run(mmu_glue *g, uint64_t pc, uint64_t max_insns,
         }
         g->have_pending = false;
         uint64_t start = g->arch->pc(g);
-        /* until = 0: an `until` address makes Unicorn fill page(until-1)
-         * for a fetch. The budget (count) is per call. */
-        uc_err e = uc_emu_start(g->uc, start, 0, 0, (size_t)max_insns);
+        /* until = 0 unless exact_addr asked for run_until: an `until`
+         * address makes Unicorn fill page(until-1) for a fetch (here the
+         * page being run anyway). The budget (count) is per call. */
+        uint64_t until = g->run_until;
+        g->run_until = 0;
+        uc_err e = uc_emu_start(g->uc, start, until, 0, (size_t)max_insns);
         if (g->exit_requested) {
             out->stop = MMU_GLUE_STOP_EXIT;
             out->exit_code = g->exit_code;
@@ -337,9 +342,25 @@ void mmu_glue_run(mmu_glue *g, uint64_t pc, uint64_t max_insns,
             out->stop = g->stop_reason;
             return;
         }
+        if (!g->have_pending && e == UC_ERR_INSN_INVALID &&
+            g->arch->invalid_insn != NULL) {
+            mmu_glue_event ev;
+            memset(&ev, 0, sizeof ev);
+            ev.source = MMU_GLUE_FROM_CPU;
+            if (g->arch->invalid_insn(g, &ev)) {
+                g->stats.cpu_exceptions++;
+                g->pending = ev;
+                g->have_pending = true;
+            }
+        }
         if (g->have_pending) {
             mmu_glue_event ev = g->pending;
             g->have_pending = false;
+            if (ev.source == MMU_GLUE_FROM_MODEL) {
+                g->arch->exact_addr(g, &ev, g->pending_page);
+                if (g->run_until != 0)
+                    continue; /* not taken yet: run up to run_until */
+            }
             mmu_glue_action act = handle(g, &ev);
             out->last = ev;
             out->have_last = true;
@@ -350,7 +371,9 @@ void mmu_glue_run(mmu_glue *g, uint64_t pc, uint64_t max_insns,
                 continue;
             case MMU_GLUE_DELIVER:
                 if (!mmu_glue_deliver(g, &ev)) {
-                    out->stop = MMU_GLUE_STOP_TRIPLE;
+                    /* the arch part may say why (glue_stop) */
+                    out->stop = g->stop_requested ? g->stop_reason
+                                                  : MMU_GLUE_STOP_TRIPLE;
                     return;
                 }
                 continue;
@@ -360,6 +383,8 @@ void mmu_glue_run(mmu_glue *g, uint64_t pc, uint64_t max_insns,
                 return;
             }
         }
+        if (until != 0 && e == UC_ERR_OK && g->arch->pc(g) == until)
+            continue; /* reached run_until: the faulting instruction */
         if (e != UC_ERR_OK) {
             out->stop = MMU_GLUE_STOP_ERROR;
             out->err = e;

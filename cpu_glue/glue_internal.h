@@ -25,6 +25,10 @@ typedef struct glue_arch {
     /* Fill in the request's privilege and flags for a fill of `page`
      * (x86: implicit supervisor accesses recognised by address range). */
     void (*classify_fill)(mmu_glue *g, uint64_t page, mmu_req *req);
+    /* Optional: restrict the UC_PROT_* a successful fill grants (RISC-V
+     * MPRV: M-mode fetches and data accesses translate differently but
+     * share Unicorn's entry). NULL: the model's perms as they are. */
+    uint32_t (*fill_perms)(mmu_glue *g, const mmu_req *req, uint32_t perms);
     /* Rebuild the exact faulting address of a model fault at ev->pc whose
      * fill was for `page`; set ev->fault.addr and ev->addr_exact. */
     void (*exact_addr)(mmu_glue *g, mmu_glue_event *ev, uint64_t page);
@@ -40,6 +44,13 @@ typedef struct glue_arch {
                           size_t len, uint64_t *out, unsigned max);
     /* Called just before a hooked candidate executes. */
     void (*on_inval_insn)(mmu_glue *g, uint64_t pc);
+    /* Optional: Unicorn stopped with UC_ERR_INSN_INVALID (x86 #UD never
+     * reaches UC_HOOK_INTR). Fill *ev as cpu_exception does and return
+     * true to handle it like a CPU exception; false: stop with the error. */
+    bool (*invalid_insn)(mmu_glue *g, mmu_glue_event *ev);
+    /* Optional: release what setup allocated besides arch_data itself
+     * (called before the engine closes; also after a failed setup). */
+    void (*teardown)(mmu_glue *g);
     /* Program counter. */
     uint64_t (*pc)(mmu_glue *g);
     void (*set_pc)(mmu_glue *g, uint64_t pc);
@@ -71,6 +82,11 @@ struct mmu_glue {
     bool exit_requested;
     int exit_code;
     bool stop_requested;      /* an arch part asks the run loop to stop */
+    /* Set by exact_addr: the event is not taken yet. A fetch fault raised
+     * while translating a block whose earlier instructions have not run
+     * reports the block's start as PC: run up to this address (the
+     * instruction that really faults) first, then go on. 0: none. */
+    uint64_t run_until;
     mmu_glue_stop stop_reason;
     /* Code pages already scanned: (va page, pa page) pairs. */
     uint64_t scanned[GLUE_SCANNED_MAX][2];

@@ -24,7 +24,7 @@ static void usage(FILE *f)
 {
     fputs("usage: mmuemu run --machine bare [--arch "
           "x86_64|i386|riscv64|riscv32]\n"
-          "                  [--tlb PRESET|off] [--ext svnapot,svpbmt,svadu]\n"
+          "                  [--tlb PRESET|off] [--ext svnapot,svpbmt,svadu|none]\n"
           "                  [--ram MIB] [--max-insns N] [--cmdline S] "
           "[--stats] ELF\n",
           f);
@@ -54,6 +54,8 @@ static bool parse_ext(const char *s, uint32_t *ext)
         return false;
     strcpy(buf, s);
     *ext = 0;
+    if (strcmp(s, "none") == 0)
+        return true;
     for (char *tok = strtok(buf, ","); tok != NULL; tok = strtok(NULL, ",")) {
         if (strcmp(tok, "svnapot") == 0)
             *ext |= MMU_RV_EXT_SVNAPOT;
@@ -131,7 +133,7 @@ int cmd_run(int argc, char **argv)
     mmu_machine_config cfg;
     memset(&cfg, 0, sizeof cfg);
     const char *machine = NULL, *arch = NULL, *tlb = NULL;
-    bool stats = false;
+    bool stats = false, have_ext = false;
     uint64_t v;
 
     int i = 1;
@@ -159,6 +161,7 @@ int cmd_run(int argc, char **argv)
         } else if (strcmp(o, "--cmdline") == 0) {
             cfg.cmdline = val;
         } else if (strcmp(o, "--ext") == 0) {
+            have_ext = true;
             if (!parse_ext(val, &cfg.rv_ext)) {
                 cli_error(RUN_CMD, "bad --ext '%s' (svnapot,svpbmt,svadu)",
                           val);
@@ -197,6 +200,11 @@ int cmd_run(int argc, char **argv)
                   arch != NULL ? arch : cfg.elf_path);
         return CLI_EXIT_USAGE;
     }
+    /* The RISC-V bare machine stands in for QEMU's virt machine, whose
+     * harts update A/D in hardware: Svadu (menvcfg.ADUE set at reset)
+     * unless --ext says otherwise (--ext none: Svade). */
+    if (!have_ext && (cfg.isa == MMU_GLUE_RV64 || cfg.isa == MMU_GLUE_RV32))
+        cfg.rv_ext = MMU_RV_EXT_SVADU;
     if (tlb != NULL && strcmp(tlb, "off") != 0) {
         cfg.tlb = mmu_tlb_preset(tlb);
         if (cfg.tlb == NULL) {
