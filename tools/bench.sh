@@ -8,6 +8,7 @@ bash tools/install-deps.sh --quiet
 BUILD=${MMUEMU_BENCH_BUILD:-build/release}
 BENCHES=(
     bench_translate
+    bench_glue
 )
 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$BUILD" -j"$(nproc)" --target "${BENCHES[@]}" >/dev/null
