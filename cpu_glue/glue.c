@@ -4,7 +4,10 @@
  * its fault handler, invalidation-instruction hooks, and copies through
  * guest virtual memory.
  */
+#define _DEFAULT_SOURCE /* mmap's MAP_ANONYMOUS, MAP_NORESERVE */
 #include "glue_internal.h"
+
+#include <sys/mman.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,7 +199,13 @@ mmu_glue *mmu_glue_new(const mmu_glue_config *cfg, char *err, size_t errlen)
         return NULL;
     g->cfg = *cfg;
     g->arch = arch;
-    g->ram = aligned_alloc(PAGE, (size_t)cfg->ram_size);
+    /* Anonymous memory comes zeroed and is committed page by page as the
+     * guest touches it: a hosted guest's RSS is what it uses, not the
+     * whole RAM. */
+    g->ram = mmap(NULL, (size_t)cfg->ram_size, PROT_READ | PROT_WRITE,
+                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (g->ram == MAP_FAILED)
+        g->ram = NULL;
     uc_err e = uc_open(arch->uc_arch, arch->uc_mode, &g->uc);
     bool ok = g->ram != NULL && e == UC_ERR_OK;
     if (!ok) {
@@ -204,7 +213,6 @@ mmu_glue *mmu_glue_new(const mmu_glue_config *cfg, char *err, size_t errlen)
         mmu_glue_free(g);
         return NULL;
     }
-    memset(g->ram, 0, (size_t)cfg->ram_size);
     g->mem = (mmu_phys){.ram = g->ram, .base = cfg->ram_base,
                         .size = cfg->ram_size};
     g->mmu.mem = &g->mem;
@@ -246,7 +254,9 @@ void mmu_glue_free(mmu_glue *g)
         uc_close(g->uc);
     mmu_tlb_free(g->mmu.tlb);
     free(g->arch_data);
-    free(g->ram);
+    free(g->user);
+    if (g->ram != NULL)
+        munmap(g->ram, (size_t)g->cfg.ram_size);
     free(g);
 }
 

@@ -96,6 +96,8 @@ struct mmu_glue {
     uc_hook fill_hook, intr_hook;
     void *arch_data;          /* per-architecture state */
     void *machine;            /* the bare-metal machine, if any */
+    void *user;               /* user-mode guests (x86_user.c), freed
+                                 with the glue */
 };
 
 /* Stop the current uc_emu_start and let the run loop handle ev. */

@@ -2,29 +2,51 @@
  * run.c - `mmuemu run`: run a guest ELF with the model doing every
  * translation.
  *
+ *   mmuemu run [--machine hosted] [--arch x86_64|riscv64] [--tlb PRESET|off]
+ *              [--ram MIB] [--sysroot DIR] [--rw] [--deterministic]
+ *              [--trace-faults] [--stats] [--] ELF [ARGS...]
  *   mmuemu run --machine bare [--arch x86_64|i386|riscv64|riscv32]
  *              [--tlb PRESET|off] [--ext svnapot,svpbmt,svadu]
  *              [--ram MIB] [--max-insns N] [--cmdline S] [--stats] ELF
  *
- * The exit status is the guest's; on an unhandled fault, a triple fault
- * or an emulation error a report goes to stderr and the status is 125.
+ * hosted (the default): a static Linux executable for riscv64 or x86-64
+ * runs as a process of the hosted OS model (see mmuemu/hosted.h), with the
+ * host's environment, uid and gid, like qemu-user. Guest paths resolve
+ * inside the sysroot (default /, the working directory the same as the
+ * host's), read-only unless --rw. --trace-faults prints one line per
+ * page fault; --stats prints the counters as one JSON line on stderr.
+ * Exit status: the guest's (128 + signal when a signal killed it, with a
+ * report on stderr); 2 when it cannot start (bad arguments, unreadable or
+ * malformed ELF, wrong architecture, a dynamically linked program: the
+ * CLI's usual status for bad input); 125 when the emulator itself fails.
+ *
+ * bare: the exit status is the guest's; on an unhandled fault, a triple
+ * fault or an emulation error a report goes to stderr and the status is
+ * 125.
  */
 #include "cli.h"
 
+#include "mmuemu/hosted.h"
 #include "mmuemu/machine.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define RUN_CMD "run"
+#define RUN_CMD           "run"
 #define EXIT_GUEST_FAILED 125
 
 static void usage(FILE *f)
 {
-    fputs("usage: mmuemu run --machine bare [--arch "
+    fputs("usage: mmuemu run [--machine hosted] [--arch x86_64|riscv64]\n"
+          "                  [--tlb PRESET|off] [--ram MIB] [--sysroot DIR] "
+          "[--rw]\n"
+          "                  [--deterministic] [--trace-faults] [--stats] "
+          "[--] ELF [ARGS...]\n"
+          "       mmuemu run --machine bare [--arch "
           "x86_64|i386|riscv64|riscv32]\n"
-          "                  [--tlb PRESET|off] [--ext svnapot,svpbmt,svadu|none]\n"
+          "                  [--tlb PRESET|off] [--ext "
+          "svnapot,svpbmt,svadu|none]\n"
           "                  [--ram MIB] [--max-insns N] [--cmdline S] "
           "[--stats] ELF\n",
           f);
@@ -78,7 +100,10 @@ static bool sniff_arch(const char *path, mmu_glue_isa *isa)
         return false;
     size_t n = fread(h, 1, sizeof h, f);
     fclose(f);
-    if (n < sizeof h || memcmp(h, "\x7f" "ELF", 4) != 0)
+    if (n < sizeof h || memcmp(h,
+                               "\x7f"
+                               "ELF",
+                               4) != 0)
         return false;
     unsigned machine = h[18] | (unsigned)h[19] << 8;
     if (machine == 243) {
@@ -102,11 +127,9 @@ static void print_stats(mmu_machine *m)
             "\"cpu_exceptions\":%llu,\"delivered\":%llu,\"retried\":%llu,"
             "\"inval_hooks\":%llu,\"inval_events\":%llu,"
             "\"walks\":%llu,\"walk_reads\":%llu,\"ad_writes\":%llu",
-            (unsigned long long)gs->fills,
-            (unsigned long long)gs->fill_faults,
+            (unsigned long long)gs->fills, (unsigned long long)gs->fill_faults,
             (unsigned long long)gs->cpu_exceptions,
-            (unsigned long long)gs->delivered,
-            (unsigned long long)gs->retried,
+            (unsigned long long)gs->delivered, (unsigned long long)gs->retried,
             (unsigned long long)gs->inval_hooks,
             (unsigned long long)gs->inval_events,
             (unsigned long long)ctx->stats.walks,
@@ -128,90 +151,119 @@ static void print_stats(mmu_machine *m)
     fputs("}}\n", stderr);
 }
 
-int cmd_run(int argc, char **argv)
-{
-    mmu_machine_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    const char *machine = NULL, *arch = NULL, *tlb = NULL;
-    bool stats = false, have_ext = false;
-    uint64_t v;
+typedef struct run_opts {
+    const char *machine, *arch, *tlb, *sysroot;
+    const char *bare_only, *hosted_only; /* an option of the other mode */
+    bool stats, trace_faults, rw, deterministic, have_ext;
+    mmu_machine_config bare; /* cmdline, rv_ext, ram, limit */
+} run_opts;
 
+/* @return the index of the ELF in argv, or -1 after an error message
+ * (*status set: CLI_EXIT_OK for --help). */
+static int parse_opts(int argc, char **argv, run_opts *o, int *status)
+{
+    uint64_t v;
+    *status = CLI_EXIT_USAGE;
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
-        const char *o = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(o, "--help") == 0 || strcmp(o, "-h") == 0) {
+        const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(opt, "--") == 0)
+            return i + 1;
+        if (strcmp(opt, "--help") == 0 || strcmp(opt, "-h") == 0) {
             usage(stdout);
-            return CLI_EXIT_OK;
+            *status = CLI_EXIT_OK;
+            return -1;
         }
-        if (strcmp(o, "--stats") == 0) {
-            stats = true;
+        bool *flag = strcmp(opt, "--stats") == 0           ? &o->stats
+                     : strcmp(opt, "--trace-faults") == 0  ? &o->trace_faults
+                     : strcmp(opt, "--rw") == 0            ? &o->rw
+                     : strcmp(opt, "--deterministic") == 0 ? &o->deterministic
+                                                           : NULL;
+        if (flag != NULL) {
+            *flag = true;
+            if (flag != &o->stats)
+                o->hosted_only = opt;
             continue;
         }
         if (val == NULL) {
-            cli_error(RUN_CMD, "%s needs a value", o);
-            return CLI_EXIT_USAGE;
+            cli_error(RUN_CMD, "%s needs a value", opt);
+            return -1;
         }
         i++;
-        if (strcmp(o, "--machine") == 0) {
-            machine = val;
-        } else if (strcmp(o, "--arch") == 0) {
-            arch = val;
-        } else if (strcmp(o, "--tlb") == 0) {
-            tlb = val;
-        } else if (strcmp(o, "--cmdline") == 0) {
-            cfg.cmdline = val;
-        } else if (strcmp(o, "--ext") == 0) {
-            have_ext = true;
-            if (!parse_ext(val, &cfg.rv_ext)) {
+        if (strcmp(opt, "--machine") == 0) {
+            o->machine = val;
+        } else if (strcmp(opt, "--arch") == 0) {
+            o->arch = val;
+        } else if (strcmp(opt, "--tlb") == 0) {
+            o->tlb = val;
+        } else if (strcmp(opt, "--sysroot") == 0) {
+            o->sysroot = val;
+            o->hosted_only = opt;
+        } else if (strcmp(opt, "--cmdline") == 0) {
+            o->bare.cmdline = val;
+            o->bare_only = opt;
+        } else if (strcmp(opt, "--ext") == 0) {
+            o->have_ext = true;
+            o->bare_only = opt;
+            if (!parse_ext(val, &o->bare.rv_ext)) {
                 cli_error(RUN_CMD, "bad --ext '%s' (svnapot,svpbmt,svadu)",
                           val);
-                return CLI_EXIT_USAGE;
+                return -1;
             }
-        } else if (strcmp(o, "--ram") == 0) {
+        } else if (strcmp(opt, "--ram") == 0) {
             if (!cli_parse_max(val, 4096, &v) || v < 1) {
                 cli_error(RUN_CMD, "bad --ram '%s' (MiB, 1..4096)", val);
-                return CLI_EXIT_USAGE;
+                return -1;
             }
-            cfg.ram_size = v << 20;
-        } else if (strcmp(o, "--max-insns") == 0) {
-            if (!cli_parse_u64(val, &cfg.max_insns)) {
+            o->bare.ram_size = v << 20;
+        } else if (strcmp(opt, "--max-insns") == 0) {
+            o->bare_only = opt;
+            if (!cli_parse_u64(val, &o->bare.max_insns)) {
                 cli_error(RUN_CMD, "bad --max-insns '%s'", val);
-                return CLI_EXIT_USAGE;
+                return -1;
             }
         } else {
-            cli_error(RUN_CMD, "unknown option '%s'", o);
-            return CLI_EXIT_USAGE;
+            cli_error(RUN_CMD, "unknown option '%s'", opt);
+            return -1;
         }
     }
-    if (i + 1 != argc) {
-        cli_error(RUN_CMD, i >= argc ? "missing ELF" : "too many arguments");
-        return CLI_EXIT_USAGE;
+    return i;
+}
+
+static bool pick_tlb(const char *tlb, const mmu_tlb_config **out)
+{
+    *out = NULL;
+    if (tlb == NULL || strcmp(tlb, "off") == 0)
+        return true;
+    *out = mmu_tlb_preset(tlb);
+    if (*out == NULL) {
+        cli_error(RUN_CMD, "unknown TLB preset '%s'", tlb);
+        return false;
     }
-    cfg.elf_path = argv[i];
-    if (machine == NULL || strcmp(machine, "bare") != 0) {
-        cli_error(RUN_CMD, "--machine bare is the machine available");
-        return CLI_EXIT_USAGE;
-    }
-    if (arch != NULL ? !parse_arch(arch, &cfg.isa)
-                     : !sniff_arch(cfg.elf_path, &cfg.isa)) {
-        cli_error(RUN_CMD, arch != NULL ? "unknown --arch '%s'"
-                                        : "cannot tell the architecture of "
-                                          "'%s' (not an x86 or RISC-V ELF)",
-                  arch != NULL ? arch : cfg.elf_path);
+    return true;
+}
+
+static int run_bare(run_opts *o, const char *elf)
+{
+    mmu_machine_config cfg = o->bare;
+    cfg.elf_path = elf;
+    if (o->arch != NULL ? !parse_arch(o->arch, &cfg.isa)
+                        : !sniff_arch(cfg.elf_path, &cfg.isa)) {
+        cli_error(RUN_CMD,
+                  o->arch != NULL ? "unknown --arch '%s'"
+                                  : "cannot tell the architecture "
+                                    "of '%s' (not an x86 or RISC-V "
+                                    "ELF)",
+                  o->arch != NULL ? o->arch : cfg.elf_path);
         return CLI_EXIT_USAGE;
     }
     /* The RISC-V bare machine stands in for QEMU's virt machine, whose
      * harts update A/D in hardware: Svadu (menvcfg.ADUE set at reset)
      * unless --ext says otherwise (--ext none: Svade). */
-    if (!have_ext && (cfg.isa == MMU_GLUE_RV64 || cfg.isa == MMU_GLUE_RV32))
+    if (!o->have_ext && (cfg.isa == MMU_GLUE_RV64 || cfg.isa == MMU_GLUE_RV32))
         cfg.rv_ext = MMU_RV_EXT_SVADU;
-    if (tlb != NULL && strcmp(tlb, "off") != 0) {
-        cfg.tlb = mmu_tlb_preset(tlb);
-        if (cfg.tlb == NULL) {
-            cli_error(RUN_CMD, "unknown TLB preset '%s'", tlb);
-            return CLI_EXIT_USAGE;
-        }
-    }
+    if (!pick_tlb(o->tlb, &cfg.tlb))
+        return CLI_EXIT_USAGE;
     cfg.console = stdout;
     char err[256];
     mmu_machine *m = mmu_machine_new(&cfg, err, sizeof err);
@@ -226,8 +278,86 @@ int cmd_run(int argc, char **argv)
         mmu_machine_report(m, &res, stderr);
         status = EXIT_GUEST_FAILED;
     }
-    if (stats)
+    if (o->stats)
         print_stats(m);
     mmu_machine_free(m);
     return status;
+}
+
+extern char **environ;
+
+static int run_hosted(run_opts *o, int argc, char **argv)
+{
+    os_hosted_config hc;
+    memset(&hc, 0, sizeof hc);
+    char err[512] = "";
+    (void)argc;
+    hc.elf_path = argv[0];
+    if (!os_hosted_sniff(hc.elf_path, &hc.isa, err, sizeof err)) {
+        cli_error(RUN_CMD, "%s: %s", hc.elf_path, err);
+        return CLI_EXIT_USAGE;
+    }
+    mmu_glue_isa want;
+    if (o->arch != NULL) {
+        if (!parse_arch(o->arch, &want) ||
+            (want != MMU_GLUE_X86_64 && want != MMU_GLUE_RV64)) {
+            cli_error(RUN_CMD,
+                      "bad --arch '%s' for a Linux program "
+                      "(x86_64, riscv64)",
+                      o->arch);
+            return CLI_EXIT_USAGE;
+        }
+        if (want != hc.isa) {
+            cli_error(RUN_CMD, "%s: the ELF is not a %s program", hc.elf_path,
+                      o->arch);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    if (!pick_tlb(o->tlb, &hc.tlb))
+        return CLI_EXIT_USAGE;
+    hc.argv = (const char *const *)argv;
+    hc.envp = (const char *const *)environ;
+    hc.ram_size = o->bare.ram_size;
+    hc.sysroot = o->sysroot;
+    hc.writable = o->rw;
+    hc.deterministic = o->deterministic;
+    hc.trace_faults = o->trace_faults;
+    hc.stats = o->stats;
+    hc.diag = stderr;
+    fflush(stdout);
+    int status = os_hosted_run(&hc, err, sizeof err);
+    if (err[0] != '\0')
+        cli_error(RUN_CMD, "%s: %s", hc.elf_path, err);
+    return status;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    run_opts o;
+    memset(&o, 0, sizeof o);
+    int status;
+    int i = parse_opts(argc, argv, &o, &status);
+    if (i < 0)
+        return status;
+    if (i >= argc) {
+        cli_error(RUN_CMD, "missing ELF");
+        return CLI_EXIT_USAGE;
+    }
+    bool bare = o.machine != NULL && strcmp(o.machine, "bare") == 0;
+    if (o.machine != NULL && !bare && strcmp(o.machine, "hosted") != 0) {
+        cli_error(RUN_CMD, "unknown --machine '%s' (hosted, bare)", o.machine);
+        return CLI_EXIT_USAGE;
+    }
+    if (bare ? o.hosted_only != NULL : o.bare_only != NULL) {
+        cli_error(RUN_CMD, "%s is not an option of --machine %s",
+                  bare ? o.hosted_only : o.bare_only, bare ? "bare" : "hosted");
+        return CLI_EXIT_USAGE;
+    }
+    if (!bare)
+        return run_hosted(&o, argc - i, argv + i);
+    if (i + 1 != argc) {
+        cli_error(RUN_CMD, "too many arguments (a bare guest takes none)");
+        return CLI_EXIT_USAGE;
+    }
+    return run_bare(&o, argv[i]);
 }

@@ -19,7 +19,8 @@
  * allocator's own frames.
  *
  * Not modelled: ASLR, THP and other huge user pages, swap, NUMA, mlock,
- * userfaultfd, pkeys in VMAs, mremap, writenotify on shared file pages,
+ * userfaultfd, pkeys in VMAs, mremap's DONTUNMAP and duplication of
+ * shared mappings (old_len 0), writenotify on shared file pages,
  * page-cache reclaim, the vDSO, RLIMIT_AS. One thread per address space.
  */
 #ifndef MMUEMU_OS_H
@@ -456,6 +457,25 @@ int os_aspace_unmapped_area(const os_aspace *as, uint64_t hint, uint64_t len,
  */
 int os_aspace_fork(os_aspace *child, os_aspace *parent);
 /* (On -OS_ENOMEM the child is partial: destroy it; the parent is whole.) */
+
+/* mremap flags. */
+#define OS_MREMAP_MAYMOVE 1u
+#define OS_MREMAP_FIXED   2u
+
+/*
+ * mremap (mm/mremap.c): shrink in place, grow in place when the space
+ * after the VMA is free, else (MAYMOVE) move the VMA and its PTEs to a
+ * new range (FIXED: new_addr, replacing what is there). Pages move with
+ * their PTEs (no copy, no fault afterwards). *out: the new address.
+ */
+int os_aspace_remap(os_aspace *as, uint64_t addr, uint64_t old_len,
+                    uint64_t new_len, uint32_t flags, uint64_t new_addr,
+                    uint64_t *out);
+/* madvise(MADV_DONTNEED): drop the PTEs and frames of [addr, addr+len)
+ * (anonymous memory reads as zero afterwards, private file pages as the
+ * file). -OS_ENOMEM if the range has holes (the mapped parts are still
+ * dropped), -OS_EINVAL for a bad range. */
+int os_aspace_dontneed(os_aspace *as, uint64_t addr, uint64_t len);
 
 /* The user leaf entry for va (0 if none). */
 uint64_t os_aspace_pte(const os_aspace *as, uint64_t va);

@@ -1,0 +1,377 @@
+/*
+ * proc_internal.h - what the process and system-call files share
+ * (proc.c, sys_*.c, fdtable.c, sysroot.c): the process structure, open
+ * file descriptions and the fd table, path resolution in the sysroot,
+ * Linux constants the syscalls need, and one declaration per system call.
+ */
+#ifndef MMUEMU_PROC_INTERNAL_H
+#define MMUEMU_PROC_INTERNAL_H
+
+#include "os_internal.h"
+
+#include "mmuemu/linux.h"
+
+/* ---- Linux constants (the same on x86-64 and riscv64) --------------- */
+
+#define OS_ESRCH      3
+#define OS_EINTR      4
+#define OS_EBADF      9
+#define OS_ECHILD     10
+#define OS_EAGAIN     11
+#define OS_EBUSY      16
+#define OS_EXDEV      18
+#define OS_ENODEV     19
+#define OS_ENOTDIR    20
+#define OS_EISDIR     21
+#define OS_ENFILE     23
+#define OS_EMFILE     24
+#define OS_ENOTTY     25
+#define OS_EFBIG      27
+#define OS_ENOSPC     28
+#define OS_ESPIPE     29
+#define OS_EROFS      30
+#define OS_EMLINK     31
+#define OS_EPIPE      32
+#define OS_ERANGE     34
+#define OS_ENOSYS     38
+#define OS_ENOTEMPTY  39
+#define OS_ELOOP      40
+#define OS_EOPNOTSUPP 95
+#define OS_ETIMEDOUT  110
+
+/* open(2) flags (asm-generic/fcntl.h; x86-64 uses the generic values). */
+#define L_O_ACCMODE   03
+#define L_O_RDONLY    00
+#define L_O_WRONLY    01
+#define L_O_RDWR      02
+#define L_O_CREAT     0100
+#define L_O_EXCL      0200
+#define L_O_NOCTTY    0400
+#define L_O_TRUNC     01000
+#define L_O_APPEND    02000
+#define L_O_NONBLOCK  04000
+#define L_O_DSYNC     010000
+#define L_O_DIRECT    040000
+#define L_O_LARGEFILE 0100000
+#define L_O_DIRECTORY 0200000
+#define L_O_NOFOLLOW  0400000
+#define L_O_NOATIME   01000000
+#define L_O_CLOEXEC   02000000
+#define L_O_PATH      010000000
+#define L_O_TMPFILE   (020000000 | L_O_DIRECTORY)
+
+#define L_AT_FDCWD            (-100)
+#define L_AT_SYMLINK_NOFOLLOW 0x100
+#define L_AT_REMOVEDIR        0x200
+#define L_AT_EACCESS          0x200
+#define L_AT_SYMLINK_FOLLOW   0x400
+#define L_AT_NO_AUTOMOUNT     0x800
+#define L_AT_EMPTY_PATH       0x1000
+#define L_AT_STATX_SYNC_TYPE  0x6000
+
+#define L_PATH_MAX     4096
+#define L_NAME_MAX     255
+#define L_MAXSYMLINKS  40
+#define L_MAX_RW_COUNT (UINT64_C(0x7ffff000)) /* INT_MAX & PAGE_MASK */
+#define L_UIO_MAXIOV   1024
+#define L_NSIG         64
+
+#define OS_PROC_PID     100 /* pid = tgid = tid */
+#define OS_PROC_PPID    1
+#define OS_FD_HARD_MAX  4096  /* RLIMIT_NOFILE hard limit */
+#define OS_BOUNCE_SIZE  65536 /* host buffer of one copy step */
+#define OS_RLIM_NLIMITS 16
+
+/* ---- open file descriptions and the fd table (fdtable.c) ---------- */
+
+typedef enum ofd_kind {
+    OFD_HOST, /* a host fd (file, directory, pipe, tty, device) */
+    OFD_MEM,  /* a snapshot in memory (/proc/self/maps) */
+} ofd_kind;
+
+/* struct file: shared by dup'ed fds (offset, status flags). */
+typedef struct ofd {
+    unsigned refs;
+    ofd_kind kind;
+    int host;       /* OFD_HOST: owned host fd */
+    uint32_t flags; /* Linux O_ACCMODE | O_APPEND | O_NONBLOCK |
+                       O_PATH */
+    bool is_dir, is_reg, is_zero;
+    char *path;   /* canonical guest path, or NULL */
+    void *dir;    /* DIR* for getdents64, made on first use */
+    os_file *map; /* the page cache mmap uses, made on first use */
+    char *mem;    /* OFD_MEM */
+    size_t memlen;
+    uint64_t memoff;
+} ofd;
+
+/* A new description with one reference (takes host, path copied). */
+ofd *ofd_new(ofd_kind kind, int host, uint32_t flags, const char *path);
+ofd *ofd_get(ofd *o);
+void ofd_put(ofd *o);
+
+typedef struct fd_slot {
+    ofd *o;
+    bool cloexec;
+} fd_slot;
+
+typedef struct fdtable {
+    fd_slot *slot;
+    int cap; /* slots allocated */
+} fdtable;
+
+void fdt_init(fdtable *t);
+void fdt_destroy(fdtable *t);
+/* The description behind fd, or NULL (-EBADF for the caller). */
+ofd *fdt_get(const fdtable *t, int fd);
+/* Install o (a reference is taken) at the lowest free fd >= min below
+ * limit. @return the fd or -EMFILE/-EINVAL. */
+int fdt_install(fdtable *t, ofd *o, int min, int limit, bool cloexec);
+/* Install o at fd (closing what is there). @return fd or -EBADF. */
+int fdt_install_at(fdtable *t, int fd, ofd *o, int limit, bool cloexec);
+int fdt_close(fdtable *t, int fd);
+bool *fdt_cloexec(fdtable *t, int fd);
+
+/* ---- the process ---------------------------------------------------- */
+
+typedef struct os_rlimit {
+    uint64_t cur, max;
+} os_rlimit;
+
+struct os_proc {
+    os_proc_config cfg; /* strings below are owned copies */
+    char *sysroot, *exe_path, *host_exe;
+    os_abi abi;
+    os_kernel *k;
+    os_aspace as;
+    os_uaccess u;
+    mmu_ctx own_ctx;
+    bool as_ready;
+    fdtable fds;
+    int rootfd;           /* host directory fd of the sysroot */
+    char cwd[L_PATH_MAX]; /* canonical guest path */
+    uint32_t umask;
+    char comm[16];
+    os_sigaction sig[L_NSIG];
+    uint64_t sigmask;
+    uint64_t ss_sp, ss_size;
+    uint32_t ss_flags;
+    uint64_t tid_address, robust_head, robust_len;
+    uint64_t tls[2];
+    os_rlimit rlim[OS_RLIM_NLIMITS];
+    os_proc_exit exit;
+    os_proc_stats st;
+    uint16_t sysidx[OS_SYSCALL_NR_MAX]; /* nr -> table index + 1 */
+    uint8_t reported[OS_SYSCALL_NR_MAX / 8];
+    uint64_t reported_big[8];
+    unsigned nreported_big;
+    uint32_t pending; /* OS_SYSRET_* collected during a call */
+    uint64_t rng;     /* deterministic random state */
+    uint64_t fake_ns; /* deterministic clock */
+    uint8_t *bounce;  /* OS_BOUNCE_SIZE bytes */
+    os_file **synced; /* shared writable file mappings */
+    size_t nsynced, capsynced;
+};
+
+typedef int64_t (*sys_fn)(os_proc *p, const uint64_t *a, os_sysret *out);
+
+/* Report one line (the config's callback, else stderr). */
+void proc_report(os_proc *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* The process ends with status (exit code or 128 + signo). */
+void proc_exit(os_proc *p, int status, int signo, os_sysret *out);
+/* Raise signo at the process itself (kill, tgkill, SIGPIPE on a write):
+ * ignored, left to the runner (OS_SYSRET_SIGNAL: a handler is recorded)
+ * or the process ends by it (the default action terminates). */
+void proc_raise(os_proc *p, int signo, os_sysret *out);
+/* Remember a file mapped shared and writable (synced at exit). */
+void proc_track_shared(os_proc *p, os_file *f);
+
+/* uaccess shorthands: 0 or -EFAULT. */
+int put_user_u64(os_proc *p, uint64_t va, uint64_t v);
+int put_user_u32(os_proc *p, uint64_t va, uint32_t v);
+int get_user_u64(os_proc *p, uint64_t va, uint64_t *v);
+int get_user_u32(os_proc *p, uint64_t va, uint32_t *v);
+/* A path from the guest: 0, -EFAULT, -ENAMETOOLONG (buf: L_PATH_MAX). */
+int get_user_path(os_proc *p, uint64_t va, char *buf);
+/* Little-endian field stores into a guest struct image. */
+void st_u16(uint8_t *b, size_t off, uint64_t v);
+void st_u32(uint8_t *b, size_t off, uint64_t v);
+void st_u64(uint8_t *b, size_t off, uint64_t v);
+uint64_t ld_u64(const uint8_t *b, size_t off);
+uint32_t ld_u32(const uint8_t *b, size_t off);
+
+/* An int argument as the kernel sees it (the low 32 bits, signed). */
+static inline int arg_int(uint64_t v)
+{
+    return (int)(int32_t)(uint32_t)v;
+}
+
+/* A negative Linux errno for host errno e. */
+int host_errno(int e);
+
+/* ---- the sysroot (sysroot.c) ---------------------------------------- */
+
+/* Paths the model serves itself. */
+typedef enum vpath {
+    VP_NONE = 0, /* an ordinary path: resolve in the sysroot */
+    VP_ENOENT,   /* under /proc but not served */
+    VP_PROC_DIR, /* /proc, /proc/self */
+    VP_MAPS,     /* /proc/self/maps */
+    VP_EXE,      /* /proc/self/exe */
+    VP_DEV,      /* /dev/null, zero, full, random, urandom */
+    VP_STDFD,    /* /dev/stdin, /dev/stdout, /dev/stderr */
+} vpath;
+
+/*
+ * The guest path of (dirfd, path) made absolute and lexically normalised
+ * ("." and ".." folded; ".." above the root: -EACCES). *vp: whether it is
+ * a path the model serves itself (*arg: the device path or std fd).
+ */
+int sysroot_lexical(os_proc *p, int dirfd, const char *path, char *abs,
+                    vpath *vp, int *arg);
+/*
+ * Resolve (dirfd, path) inside the sysroot component by component:
+ * symlinks followed (absolute targets from the sysroot's root; the last
+ * component only if follow), ".." never above the root (-EACCES).
+ * canon: the canonical guest path ("/" for the root). @return 0, or
+ * -ENOENT with *missing_last set when only the last component is missing
+ * (canon then names it), or another negative errno.
+ */
+int sysroot_resolve(os_proc *p, int dirfd, const char *path, bool follow,
+                    char *canon, bool *missing_last);
+/* The host path relative to the sysroot fd for canon. */
+const char *sysroot_rel(const char *canon);
+/* The base directory of dirfd for relative paths: 0 and *dir, -EBADF,
+ * -ENOTDIR. */
+int sysroot_dirfd_path(os_proc *p, int dirfd, const char **dir);
+
+/* ---- stat images (sys_stat.c) --------------------------------------- */
+
+struct stat;
+/* The ABI's struct stat (x86-64 144 bytes, asm-generic 128). */
+size_t stat_image(const os_proc *p, const struct stat *st, uint8_t *buf);
+
+/* ---- the system-call table (sys_table.c) ---------------------------- */
+
+typedef struct sys_entry {
+    const char *name;
+    int32_t nr_rv, nr_x86; /* -1: not on that ABI */
+    sys_fn fn;
+    bool quiet_enosys; /* -ENOSYS by design, not reported */
+} sys_entry;
+
+/* Fill p->sysidx for p's ABI. */
+void sys_table_build(os_proc *p);
+const sys_entry *sys_lookup(const os_proc *p, uint64_t nr);
+
+/* ---- one function per system call ----------------------------------- */
+
+#define SYS(name)                                                              \
+    int64_t sys_##name(os_proc *p, const uint64_t *a, os_sysret *out)
+/* memory (sys_mm.c) */
+SYS(brk);
+SYS(mmap);
+SYS(munmap);
+SYS(mprotect);
+SYS(mremap);
+SYS(madvise);
+SYS(msync);
+/* I/O on fds (sys_io.c) */
+SYS(read);
+SYS(write);
+SYS(readv);
+SYS(writev);
+SYS(pread64);
+SYS(pwrite64);
+SYS(lseek);
+SYS(close);
+SYS(sendfile);
+SYS(ioctl);
+SYS(dup);
+SYS(dup2);
+SYS(dup3);
+SYS(fcntl);
+SYS(pipe);
+SYS(pipe2);
+SYS(fsync);
+SYS(ftruncate);
+/* paths (sys_path.c) */
+SYS(openat);
+SYS(open);
+SYS(getdents64);
+SYS(readlinkat);
+SYS(readlink);
+SYS(getcwd);
+SYS(chdir);
+SYS(fchdir);
+SYS(faccessat);
+SYS(faccessat2);
+SYS(access);
+SYS(mkdirat);
+SYS(mkdir);
+SYS(unlinkat);
+SYS(unlink);
+SYS(rmdir);
+/* stat (sys_stat.c) */
+SYS(fstat);
+SYS(newfstatat);
+SYS(stat);
+SYS(lstat);
+SYS(statx);
+/* process, time, identity (sys_misc.c) */
+SYS(exit);
+SYS(exit_group);
+SYS(uname);
+SYS(getrandom);
+SYS(clock_gettime);
+SYS(clock_getres);
+SYS(gettimeofday);
+SYS(time);
+SYS(nanosleep);
+SYS(clock_nanosleep);
+SYS(set_tid_address);
+SYS(set_robust_list);
+SYS(enosys);
+SYS(prlimit64);
+SYS(getrlimit);
+SYS(setrlimit);
+SYS(getpid);
+SYS(getppid);
+SYS(gettid);
+SYS(getuid);
+SYS(geteuid);
+SYS(getgid);
+SYS(getegid);
+SYS(getpgid);
+SYS(setpgid);
+SYS(getpgrp);
+SYS(getsid);
+SYS(setsid);
+SYS(arch_prctl);
+SYS(sysinfo);
+SYS(prctl);
+SYS(umask);
+SYS(futex);
+SYS(sched_yield);
+SYS(sched_getaffinity);
+SYS(getcpu);
+SYS(getgroups);
+SYS(setuid);
+SYS(setgid);
+SYS(getresuid);
+SYS(getresgid);
+SYS(wait4);
+SYS(getrusage);
+SYS(times);
+SYS(fadvise64);
+/* signals (sys_signal.c) */
+SYS(rt_sigaction);
+SYS(rt_sigprocmask);
+SYS(sigaltstack);
+SYS(kill);
+SYS(tkill);
+SYS(tgkill);
+#undef SYS
+
+#endif
