@@ -6,26 +6,7 @@
 # outside RAM.
 #
 # usage: bash translate_riscv.sh PATH_TO_mmuemu PROJECT_SOURCE_DIR
-set -euo pipefail
-
-MMUEMU=$1
-SRC=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-checks=0
-
-fail() {
-    echo "FAIL: $*" >&2
-    exit 1
-}
-
-# translate ARGS... (ops on stdin or as an argument): output in $tmp/got.
-translate() {
-    local rc=0
-    "$MMUEMU" translate "$@" >"$tmp/got" || rc=$?
-    [ "$rc" -eq 0 ] || fail "exit status $rc from: mmuemu translate $*"
-}
-
+. "$2/tests/util/cli_common.bash"
 # expect NAME: $tmp/got must equal stdin, line for line.
 expect() {
     cat >"$tmp/want"

@@ -27,31 +27,7 @@
 #define PAGE_PA(i) (UINT64_C(0x800000) + (uint64_t)(i) * K4)
 #define NPAGES 16
 
-typedef struct fx {
-    tu_machine t;
-    bool up;
-    void *arg;
-} fx;
-
-static int fx_setup(void **state)
-{
-    fx *f = calloc(1, sizeof *f);
-    if (f == NULL)
-        return -1;
-    f->arg = *state;
-    *state = f;
-    return 0;
-}
-
-static int fx_teardown(void **state)
-{
-    fx *f = *state;
-    if (f->up) {
-        mmu_tlb_free(f->t.ctx.tlb);
-        tu_machine_free(&f->t);
-    }
-    free(f);
-    return 0;
+#include "tlb_fixture.h"
 }
 
 static mmu_tlb_config geometry(mmu_tlb_policy policy, uint32_t entries,

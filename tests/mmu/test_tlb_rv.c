@@ -42,31 +42,7 @@
 
 /* ---- fixture ------------------------------------------------------------ */
 
-typedef struct fx {
-    tu_machine t;
-    bool up;
-    void *arg;
-} fx;
-
-static int fx_setup(void **state)
-{
-    fx *f = calloc(1, sizeof *f);
-    if (f == NULL)
-        return -1;
-    f->arg = *state;
-    *state = f;
-    return 0;
-}
-
-static int fx_teardown(void **state)
-{
-    fx *f = *state;
-    if (f->up) {
-        mmu_tlb_free(f->t.ctx.tlb);
-        tu_machine_free(&f->t);
-    }
-    free(f);
-    return 0;
+#include "tlb_fixture.h"
 }
 
 static tu_machine *fx_up(fx *f, const mmu_tlb_config *cfg)

@@ -27,31 +27,7 @@
 #define R_LEAF (RV_PTE_V | RV_PTE_R | RV_PTE_W | RV_PTE_X | RV_PTE_A | \
                 RV_PTE_D)
 
-typedef struct fx {
-    tu_machine t;
-    bool up;
-    void *arg;
-} fx;
-
-static int fx_setup(void **state)
-{
-    fx *f = calloc(1, sizeof *f);
-    if (f == NULL)
-        return -1;
-    f->arg = *state;
-    *state = f;
-    return 0;
-}
-
-static int fx_teardown(void **state)
-{
-    fx *f = *state;
-    if (f->up) {
-        mmu_tlb_free(f->t.ctx.tlb);
-        tu_machine_free(&f->t);
-    }
-    free(f);
-    return 0;
+#include "tlb_fixture.h"
 }
 
 static bool is_rv(mmu_paging_mode mode)
