@@ -71,6 +71,7 @@ bool rv_deliver(mmu_glue *g, const mmu_glue_event *ev)
     uint64_t v[4];
     uint64_t cause = ev->fault.code;
     uint64_t tval = ev->fault.addr, epc = ev->pc;
+    rv_of(g)->ctl_stale = true; /* mstatus changes (and the host's writes) */
 
     if (rv_of(g)->rv32) {
         tval &= UINT64_C(0xffffffff);

@@ -6,8 +6,9 @@
  * riscv_events.c, hooked instructions in riscv_hooks.c, trap entry in
  * riscv_deliver.c.
  *
- * State: satp and mstatus are read from the vCPU at every fill (with the
- * privilege switched to M, see riscv_internal.h); menvcfg/senvcfg live
+ * State: satp and mstatus are read from the vCPU (with the privilege
+ * switched to M, see riscv_internal.h) into a cache that every possible
+ * writer marks stale (rv_sync_state); menvcfg/senvcfg live
  * here because the CPU has none. The model applies MPRV itself: a fill
  * passes the current privilege and the model uses MPP's for loads and
  * stores, so with MPRV set an M-mode fill grants only the kind of access
@@ -69,6 +70,7 @@ void rv_csr_write_n(mmu_glue *g, const int *regs, const uint64_t *vals,
                     unsigned n)
 {
     uint64_t old = enter_m(g);
+    rv_of(g)->ctl_stale = true; /* satp/mstatus may be among them */
     for (unsigned i = 0; i < n; i++)
         rv_set_reg(g, regs[i], vals[i]);
     leave_m(g, old);
@@ -139,28 +141,65 @@ uint8_t rv_cur_priv(mmu_glue *g)
     return (uint8_t)(rv_reg(g, UC_RISCV_REG_PRIV) & 3);
 }
 
+void rv_ctl_pending(mmu_glue *g, uint64_t pc)
+{
+    rv_glue *r = rv_of(g);
+    r->ctl_stale = true;
+    r->ctl_pending = true;
+    r->ctl_pending_pc = pc;
+}
+
+/*
+ * satp and mstatus come from a cache, used only by the fill hook (which
+ * counts the fill just before it calls sync_state: any other caller, the
+ * host's included, reads afresh) and only while not stale. Stale: before
+ * every uc_emu_start (the run loop asks pc_get for the start address;
+ * pc_set too), at every CSR write through rv_csr_write_n (delivery, the
+ * host's set-up), and at every hooked instruction that may write them
+ * (rv_on_inval_insn: CSR writes to satp, mstatus, sstatus, mstatush;
+ * MRET/SRET); and while mmu_glue_host_changed's flush is pending (a host
+ * hook that wrote them during a run says so through it). A hook runs before its instruction: the cache stays stale
+ * until a fill at another PC. mstatus bits the CPU changes with no hook
+ * (FS/XS/SD) play no part in translation; the others are exact.
+ */
 void rv_sync_state(mmu_glue *g)
 {
     static const int regs[] = {UC_RISCV_REG_SATP, UC_RISCV_REG_MSTATUS};
-    uint64_t v[2];
     rv_glue *r = rv_of(g);
-    rv_csr_read_n(g, regs, v, 2);
+    bool fill = g->stats.fills != r->fills_seen;
+    r->fills_seen = g->stats.fills;
+    if (r->ctl_pending && fill &&
+        rv_reg(g, UC_RISCV_REG_PC) != r->ctl_pending_pc) {
+        r->ctl_pending = false;
+        r->ctl_stale = true;
+    }
+    if (!fill || r->ctl_stale || r->ctl_pending || g->need_flush) {
+        uint64_t v[2];
+        rv_csr_read_n(g, regs, v, 2);
+        r->c_satp = v[0];
+        r->c_mstatus = v[1];
+        r->ctl_stale = false;
+    }
     mmu_rv_state *st = &g->mmu.st.rv;
     g->mmu.st.arch = MMU_ARCH_RISCV;
     st->xlen = r->rv32 ? 32 : 64;
-    st->satp = v[0];
-    st->mstatus = v[1];
+    st->satp = r->c_satp;
+    st->mstatus = r->c_mstatus;
     st->menvcfg = r->menvcfg;
     st->ext = g->cfg.rv_ext;
 }
 
 static uint64_t pc_get(mmu_glue *g)
 {
+    /* The run loop takes the start address from here before every
+     * uc_emu_start: the host may have written CSRs since. */
+    rv_of(g)->ctl_stale = true;
     return rv_reg(g, UC_RISCV_REG_PC);
 }
 
 static void pc_set(mmu_glue *g, uint64_t pc)
 {
+    rv_of(g)->ctl_stale = true;
     rv_set_reg(g, UC_RISCV_REG_PC, pc);
 }
 

@@ -5,7 +5,9 @@
  * 5.0 flushes only on an ASID change, not on a MODE change), CSR accesses
  * to menvcfg/menvcfgh/senvcfg (emulated on a shadow: the CPU has none)
  * and MRET/SRET (priv. 1.12: an xRET below M clears MPRV; QEMU 5.0 keeps
- * it). Code pages are scanned at every 2-byte offset; a candidate is
+ * it); CSR writes to mstatus/sstatus/mstatush only mark the satp/mstatus
+ * cache stale (rv_sync_state), as every hooked instruction does. Code
+ * pages are scanned at every 2-byte offset; a candidate is
  * decoded again, through the current translation, when it executes.
  */
 #include "riscv_internal.h"
@@ -14,6 +16,16 @@ static bool interesting_csr(unsigned csr)
 {
     return csr == RV_CSR_SATP || csr == RV_CSR_MENVCFG ||
            csr == RV_CSR_MENVCFGH || csr == RV_CSR_SENVCFG;
+}
+
+#define RV_CSR_SSTATUS  0x100
+#define RV_CSR_MSTATUS  0x300
+#define RV_CSR_MSTATUSH 0x310
+
+static bool status_csr(unsigned csr)
+{
+    return csr == RV_CSR_SSTATUS || csr == RV_CSR_MSTATUS ||
+           csr == RV_CSR_MSTATUSH;
 }
 
 static bool candidate(uint32_t insn, unsigned len)
@@ -26,7 +38,8 @@ static bool candidate(uint32_t insn, unsigned len)
     case RV_SYS_SRET:
         return true;
     case RV_SYS_CSR:
-        return interesting_csr(op.csr);
+        return interesting_csr(op.csr) ||
+               (status_csr(op.csr) && rv_csr_writes(&op));
     case RV_SYS_EBREAK: /* caught by the invalid-instruction hook */
     case RV_SYS_ECALL:
     case RV_SYS_OTHER:
@@ -142,6 +155,7 @@ static void xret_clears_mprv(mmu_glue *g, const rv_sys_op *op, uint8_t priv)
 
 void rv_on_inval_insn(mmu_glue *g, uint64_t pc)
 {
+    rv_ctl_pending(g, pc); /* it may write satp or mstatus when it runs */
     uint8_t priv = rv_cur_priv(g);
     uint32_t insn;
     unsigned len = rv_fetch_insn(g, pc, priv, &insn);
@@ -158,6 +172,8 @@ void rv_on_inval_insn(mmu_glue *g, uint64_t pc)
                           rv_xreg(g, op.rs2));
         return; /* Unicorn flushes its own TLB when it executes it */
     case RV_SYS_CSR:
+        if (status_csr(op.csr))
+            return; /* the cache is stale: nothing else to do */
         if (op.csr != RV_CSR_SATP) {
             emulate_envcfg(g, pc, &op, len, priv);
             return;

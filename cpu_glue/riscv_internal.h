@@ -54,6 +54,13 @@ typedef struct rv_glue {
     bool rv32;
     uint64_t menvcfg; /* shadow (Unicorn has no menvcfg) */
     uint64_t senvcfg; /* shadow (Unicorn has no senvcfg) */
+    /* satp/mstatus cache (rv_sync_state): re-read when stale. */
+    bool ctl_stale;
+    bool ctl_pending; /* a hooked writer at ctl_pending_pc may not have
+                         run yet: re-read until a fill at another PC */
+    uint64_t ctl_pending_pc;
+    uint64_t fills_seen; /* g->stats.fills at the last rv_sync_state */
+    uint64_t c_satp, c_mstatus;
 } rv_glue;
 
 static inline rv_glue *rv_of(mmu_glue *g)
@@ -84,6 +91,9 @@ void rv_csr_write_n(mmu_glue *g, const int *regs, const uint64_t *vals,
 /* The vCPU's privilege (U/S/M) and control state -> the model. */
 uint8_t rv_cur_priv(mmu_glue *g);
 void rv_sync_state(mmu_glue *g);
+/* satp or mstatus may be about to change (a hooked instruction at pc):
+ * re-read them until a fill at another PC. */
+void rv_ctl_pending(mmu_glue *g, uint64_t pc);
 
 /* Two bytes at va as a fetch of privilege `priv` sees them (no side
  * effects, see rv_fetch_insn). */

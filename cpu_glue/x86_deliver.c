@@ -460,6 +460,7 @@ bool x86_deliver(mmu_glue *g, const mmu_glue_event *ev)
         glue_stop(g, MMU_GLUE_STOP_HANDLER);
         return false; /* no vector: a paging structure outside RAM */
     }
+    x86_ctl_stale(g); /* the host may have written registers */
     g->arch->sync_state(g);
     dv_event e = first_event(g, ev);
     xg->soft_valid = false;

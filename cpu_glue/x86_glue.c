@@ -9,7 +9,8 @@
  *                pages, LA57), calibration of the vCPU blob (x86_vcpu.c),
  *                CPUID hook, Capstone;
  *   sync_state   CR0/CR3/CR4/EFER/RFLAGS (+ PKRU when CR4.PKE) into the
- *                model; the PAE PDPTE registers are (re)loaded by the
+ *                model, CR0/CR3/CR4/EFER (and the descriptor-table
+ *                registers) through a cache (see x86_sync_state); the PAE PDPTE registers are (re)loaded by the
  *                MOV CR hooks as MOV CR3/CR0/CR4 load them, or lazily by
  *                the walker when the host changed CR3 or the paging mode;
  *   priv         CS.RPL, which equals the CPL (QEMU takes its CPL from
@@ -100,8 +101,11 @@ uint64_t x86_rd(mmu_glue *g, int reg)
     return v;
 }
 
+/* Every write through here marks the control-state cache stale (writers:
+ * delivery, the host's register set-up, CPUID; none of them per fill). */
 void x86_wr(mmu_glue *g, int reg, uint64_t v)
 {
+    x86g(g)->ctl_stale = true;
     if (!x86g(g)->long_engine) {
         if (is_64bit_only(reg))
             return;
@@ -286,15 +290,62 @@ static void x86_teardown(mmu_glue *g)
 #define PDPTE_CR0_BITS (X86_CR0_PG | X86_CR0_CD | X86_CR0_NW)
 #define PDPTE_CR4_BITS (X86_CR4_PAE | X86_CR4_PGE | X86_CR4_PSE | X86_CR4_SMEP)
 
+void x86_ctl_stale(mmu_glue *g)
+{
+    x86g(g)->ctl_stale = true;
+}
+
+static const int dtr_regs[4] = {UC_X86_REG_GDTR, UC_X86_REG_IDTR,
+                                UC_X86_REG_TR, UC_X86_REG_LDTR};
+
+static void ctl_refresh(mmu_glue *g)
+{
+    x86_glue *xg = x86g(g);
+    xg->c_cr0 = x86_rd(g, UC_X86_REG_CR0);
+    xg->c_cr3 = x86_rd(g, UC_X86_REG_CR3);
+    xg->c_cr4 = x86_rd(g, UC_X86_REG_CR4);
+    xg->c_efer = x86_efer(g);
+    for (unsigned i = 0; i < 4; i++)
+        x86_dtr(g, dtr_regs[i], &xg->c_dtr_base[i], &xg->c_dtr_limit[i],
+                NULL);
+    xg->ctl_stale = false;
+}
+
+/*
+ * CR0/CR3/CR4/EFER and the descriptor-table registers come from a cache;
+ * RFLAGS and PKRU (and the CPL, x86_priv) are read every time. The cache
+ * is used only by the fill hook (which counts the fill just before it
+ * calls sync_state: any other caller, the host's included, reads afresh),
+ * only in IA-32e mode (elsewhere a task switch loads CR3, LDTR and TR
+ * with no hook seeing it), and only while not stale. Stale: before every
+ * uc_emu_start (the run loop asks x86_pc for the start address; x86_set_pc
+ * too), after every register write through x86_wr (delivery, the host's
+ * set-up), delivery, and at every hooked instruction that may write them
+ * (x86_on_inval_insn: MOV CR0/CR3/CR4, WRMSR, LGDT, LIDT, LLDT, LTR, LMSW,
+ * CLTS); and while mmu_glue_host_changed's flush is pending (a host hook
+ * that wrote them during a run says so through it). A hook runs before its instruction, and the instruction may
+ * itself fill (LGDT's operand) before it writes: the cache stays stale
+ * until a fill at another RIP.
+ */
 static void x86_sync_state(mmu_glue *g)
 {
     x86_glue *xg = x86g(g);
     mmu_x86_state *x = &g->mmu.st.x86;
-    x->cr0 = x86_rd(g, UC_X86_REG_CR0);
-    x->cr3 = x86_rd(g, UC_X86_REG_CR3);
-    x->cr4 = x86_rd(g, UC_X86_REG_CR4);
+    bool fill = g->stats.fills != xg->fills_seen;
+    xg->fills_seen = g->stats.fills;
+    if (xg->ctl_pending && fill &&
+        x86_rd(g, UC_X86_REG_RIP) != xg->ctl_pending_pc) {
+        xg->ctl_pending = false;
+        xg->ctl_stale = true;
+    }
+    if (!fill || xg->ctl_stale || xg->ctl_pending || g->need_flush ||
+        !(xg->c_efer & X86_EFER_LMA))
+        ctl_refresh(g);
+    x->cr0 = xg->c_cr0;
+    x->cr3 = xg->c_cr3;
+    x->cr4 = xg->c_cr4;
     x->rflags = x86_rd(g, UC_X86_REG_RFLAGS);
-    x->efer = x86_efer(g);
+    x->efer = xg->c_efer;
     if (x->cr4 & X86_CR4_PKE)
         x->pkru = x86_vcpu_pkru(g);
     /* The PDPTE registers belong to the CR3 and paging bits they were
@@ -334,14 +385,13 @@ static bool overlaps(uint64_t page, uint64_t base, uint32_t limit)
  */
 static void x86_classify_fill(mmu_glue *g, uint64_t page, mmu_req *req)
 {
-    static const int tables[] = {UC_X86_REG_GDTR, UC_X86_REG_IDTR,
-                                 UC_X86_REG_TR, UC_X86_REG_LDTR};
+    x86_glue *xg = x86g(g);
     if (req->access == MMU_FETCH)
         return;
-    for (unsigned i = 0; i < sizeof tables / sizeof tables[0]; i++) {
-        uint64_t base;
-        uint32_t limit;
-        x86_dtr(g, tables[i], &base, &limit, NULL);
+    /* The registers as x86_sync_state (called just before) has them. */
+    for (unsigned i = 0; i < 4; i++) {
+        uint64_t base = xg->c_dtr_base[i];
+        uint32_t limit = xg->c_dtr_limit[i];
         if ((base != 0 || limit != 0) && overlaps(page, base, limit)) {
             if (!x86_insn_touches(g, page))
                 req->flags |= MMU_REQ_IMPLICIT;
@@ -406,7 +456,9 @@ static bool x86_invalid_insn(mmu_glue *g, mmu_glue_event *ev)
  * Byte patterns, at every offset (instructions are not decoded here, so
  * prefixes and overlapping decodes cannot hide one): INVLPG 0F 01 /7 with
  * a memory operand, INVPCID 66 0F 38 82, MOV to CR0/CR3/CR4 0F 22 /r,
- * WRMSR 0F 30. Candidates inside another instruction's bytes are
+ * WRMSR 0F 30; and, for the control-state cache only (x86_sync_state),
+ * LGDT 0F 01 /2 and LIDT 0F 01 /3 with a memory operand, LMSW 0F 01 /6,
+ * LLDT 0F 00 /2, LTR 0F 00 /3, CLTS 0F 06. Candidates inside another instruction's bytes are
  * harmless: on_inval_insn decodes and ignores them, and a hook on an
  * address that never starts an instruction never runs.
  */
@@ -425,7 +477,13 @@ static unsigned x86_scan_code(mmu_glue *g, uint64_t va_page,
         bool hit = false;
         size_t at = i;
         if (op == 0x01 && i + 2 < len)
-            hit = reg == 7 && (modrm >> 6) != 3; /* INVLPG */
+            hit = ((reg == 7 || reg == 2 || reg == 3) &&
+                   (modrm >> 6) != 3) || /* INVLPG, LGDT, LIDT */
+                  reg == 6;              /* LMSW */
+        else if (op == 0x00 && i + 2 < len)
+            hit = reg == 2 || reg == 3; /* LLDT, LTR */
+        else if (op == 0x06)
+            hit = true; /* CLTS */
         else if (op == 0x22 && i + 2 < len)
             hit = reg == 0 || reg == 3 || reg == 4; /* MOV CRn */
         else if (op == 0x30)
@@ -487,6 +545,10 @@ static void x86_on_inval_insn(mmu_glue *g, uint64_t pc)
 {
     x86_glue *xg = x86g(g);
     x86_inval iv;
+    /* Whatever it is, it may write cached control state once it runs. */
+    xg->ctl_stale = true;
+    xg->ctl_pending = true;
+    xg->ctl_pending_pc = pc;
     if (x86_priv(g) != 0 || !x86_decode_inval(g, pc, &iv))
         return;
     x86_sync_state(g);
@@ -559,6 +621,9 @@ static void x86_on_inval_insn(mmu_glue *g, uint64_t pc)
 
 static uint64_t x86_pc(mmu_glue *g)
 {
+    /* The run loop takes the start address from here before every
+     * uc_emu_start: the host may have written registers since. */
+    x86g(g)->ctl_stale = true;
     return x86_rd(g, UC_X86_REG_RIP);
 }
 
@@ -568,7 +633,7 @@ static void x86_set_pc(mmu_glue *g, uint64_t pc)
      * in-flight state set; clear it before the vCPU runs again. */
     if (x86g(g)->exc_dirty)
         x86_vcpu_clear_exception(g);
-    x86_wr(g, UC_X86_REG_RIP, pc);
+    x86_wr(g, UC_X86_REG_RIP, pc); /* marks the cache stale */
 }
 
 /* ---- the two engines -------------------------------------------------- */

@@ -70,6 +70,17 @@ typedef struct x86_glue {
     csh cs64, cs32;
     /* Measured costs (ns, last sample) for reports and benchmarks. */
     uint64_t deliver_ns;
+    /* Control-state cache (x86_sync_state): CR0/CR3/CR4/EFER and the
+     * GDTR/IDTR/TR/LDTR base and limit, re-read when stale. See
+     * x86_sync_state for what marks it stale. */
+    bool ctl_stale;
+    bool ctl_pending; /* a hooked writer at ctl_pending_pc may not have
+                         run yet: re-read until a fill at another RIP */
+    uint64_t ctl_pending_pc;
+    uint64_t fills_seen; /* g->stats.fills at the last sync_state */
+    uint64_t c_cr0, c_cr3, c_cr4, c_efer;
+    uint64_t c_dtr_base[4];
+    uint32_t c_dtr_limit[4];
 } x86_glue;
 
 static inline x86_glue *x86g(mmu_glue *g)
@@ -91,6 +102,9 @@ uint64_t x86_efer(mmu_glue *g);
 bool x86_lma(mmu_glue *g);
 /* 64-bit code segment (CS.L with LMA). */
 bool x86_cs64(mmu_glue *g);
+/* The vCPU's control registers or descriptor-table registers may have
+ * changed: the next sync_state reads them again. */
+void x86_ctl_stale(mmu_glue *g);
 
 /* ---- vCPU internals (x86_vcpu.c) ------------------------------------- */
 
