@@ -570,9 +570,10 @@ bool x86_disasm(mmu_glue *g, uint64_t pc, char *buf, size_t len)
         return false;
     }
     char hex[3 * MAX_INSN + 1] = "";
+    size_t n = 0;
     for (unsigned i = 0; i < insn->size && i < MAX_INSN; i++)
-        snprintf(hex + 3 * i, sizeof hex - 3 * i, "%s%02x", i ? " " : "",
-                 insn->bytes[i]);
+        n += (size_t)snprintf(hex + n, sizeof hex - n, "%s%02x",
+                              i ? " " : "", insn->bytes[i]);
     snprintf(buf, len, "0x%llx: %s%s%s   [%s] (%d-bit code)",
              (unsigned long long)pc, insn->mnemonic, insn->op_str[0] ? " " : "",
              insn->op_str, hex, is64 ? 64 : 32);
