@@ -638,40 +638,18 @@ static void x86_set_pc(mmu_glue *g, uint64_t pc)
 
 /* ---- the two engines -------------------------------------------------- */
 
-const glue_arch glue_arch_x86_64 = {
-    .name = "x86_64",
-    .uc_mode = UC_MODE_64,
-    .uc_arch = UC_ARCH_X86,
-    .setup = x86_setup,
-    .sync_state = x86_sync_state,
-    .priv = x86_priv,
-    .classify_fill = x86_classify_fill,
-    .exact_addr = x86_exact_addr,
-    .cpu_exception = x86_cpu_exception,
-    .invalid_insn = x86_invalid_insn,
-    .deliver = x86_deliver,
-    .scan_code = x86_scan_code,
-    .on_inval_insn = x86_on_inval_insn,
-    .teardown = x86_teardown,
-    .pc = x86_pc,
-    .set_pc = x86_set_pc,
-};
+/* One table for both engines: they differ only in Unicorn's mode (the
+ * i386 engine also hides long mode, see x86_setup). */
+#define X86_ARCH(nm, mode)                                                     \
+    {                                                                          \
+        .name = nm, .uc_mode = mode, .uc_arch = UC_ARCH_X86,                   \
+        .setup = x86_setup, .sync_state = x86_sync_state, .priv = x86_priv,    \
+        .classify_fill = x86_classify_fill, .exact_addr = x86_exact_addr,      \
+        .cpu_exception = x86_cpu_exception, .invalid_insn = x86_invalid_insn,  \
+        .deliver = x86_deliver, .scan_code = x86_scan_code,                    \
+        .on_inval_insn = x86_on_inval_insn, .teardown = x86_teardown,          \
+        .pc = x86_pc, .set_pc = x86_set_pc,                                    \
+    }
 
-const glue_arch glue_arch_i386 = {
-    .name = "i386",
-    .uc_mode = UC_MODE_32,
-    .uc_arch = UC_ARCH_X86,
-    .setup = x86_setup,
-    .sync_state = x86_sync_state,
-    .priv = x86_priv,
-    .classify_fill = x86_classify_fill,
-    .exact_addr = x86_exact_addr,
-    .cpu_exception = x86_cpu_exception,
-    .invalid_insn = x86_invalid_insn,
-    .deliver = x86_deliver,
-    .scan_code = x86_scan_code,
-    .on_inval_insn = x86_on_inval_insn,
-    .teardown = x86_teardown,
-    .pc = x86_pc,
-    .set_pc = x86_set_pc,
-};
+const glue_arch glue_arch_x86_64 = X86_ARCH("x86_64", UC_MODE_64);
+const glue_arch glue_arch_i386 = X86_ARCH("i386", UC_MODE_32);
