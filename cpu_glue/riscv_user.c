@@ -37,6 +37,11 @@ void rv_user_enter(mmu_glue *g, const mmu_state *st, uint64_t pc, uint64_t sp)
     rv_set_reg(g, UC_RISCV_REG_PRIV, RV_PRIV_U);
 }
 
+void rv_user_set_root(mmu_glue *g, uint64_t satp)
+{
+    rv_set_csr(g, UC_RISCV_REG_SATP, satp);
+}
+
 bool rv_user_call(mmu_glue *g, const mmu_glue_event *ev, mmu_user_call *c)
 {
     if (ev->source != MMU_GLUE_FROM_CPU || ev->fault.code != RV_CAUSE_ECALL_U ||

@@ -41,6 +41,16 @@ void mmu_glue_user_enter(mmu_glue *g, const mmu_state *st, uint64_t pc,
     mmu_glue_host_changed(g);
 }
 
+void mmu_glue_user_set_root(mmu_glue *g, uint64_t root)
+{
+    if (is_x86(g))
+        x86_user_set_root(g, root);
+    else
+        rv_user_set_root(g, root);
+    mmu_glue_sync_state(g);
+    mmu_glue_host_changed(g);
+}
+
 bool mmu_glue_user_call(mmu_glue *g, const mmu_glue_event *ev, mmu_user_call *c)
 {
     /* x86 system calls never become events: the SYSCALL hook runs them. */

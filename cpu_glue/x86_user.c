@@ -155,6 +155,11 @@ void x86_user_enter(mmu_glue *g, const mmu_state *st, uint64_t pc, uint64_t sp)
     x86_vcpu_enter(g, &cs, &ss, 3);
 }
 
+void x86_user_set_root(mmu_glue *g, uint64_t cr3)
+{
+    x86_wr(g, UC_X86_REG_CR3, cr3);
+}
+
 void x86_user_set_result(mmu_glue *g, const mmu_user_call *c, uint64_t ret)
 {
     x86_wr(g, UC_X86_REG_RAX, ret);

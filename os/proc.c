@@ -48,6 +48,8 @@ void proc_exit(os_proc *p, int status, int signo, os_sysret *out)
     p->exit.exited = true;
     p->exit.status = status;
     p->exit.signo = signo;
+    if (p->parent != NULL)
+        fdt_destroy(&p->fds); /* a zombie holds no files (pipe EOF) */
     if (out != NULL) {
         out->flags |= OS_SYSRET_EXITED;
         out->exit_status = status;
@@ -371,6 +373,8 @@ int os_proc_create(const os_proc_config *cfg, os_kernel *k,
     p->abi = cfg->abi;
     p->k = k;
     p->rootfd = -1;
+    p->pid = OS_PROC_PID;
+    p->ppid = OS_PROC_PPID;
     int rc = setup(p, elf_path, err, errlen);
     if (rc == 0) {
         rc = os_aspace_init(&p->as, k);
@@ -397,6 +401,7 @@ void os_proc_destroy(os_proc *p)
 {
     if (p == NULL)
         return;
+    proc_unlink(p);
     fdt_destroy(&p->fds);
     if (p->as_ready)
         os_aspace_destroy(&p->as);

@@ -171,6 +171,14 @@ struct os_proc {
     uint8_t *bounce;  /* OS_BOUNCE_SIZE bytes */
     os_file **synced; /* shared writable file mappings */
     size_t nsynced, capsynced;
+    /* processes (proc_fork.c) */
+    int pid, ppid;
+    os_proc *parent;     /* NULL: the first process, or an orphan */
+    os_proc *children;   /* forked, not yet reaped (zombies included) */
+    os_proc *sibling;    /* next in the parent's children */
+    bool reaped;         /* wait4 collected it: the runner destroys it */
+    bool may_block;      /* a read that would block reports BLOCKED */
+    bool clone_reported; /* unsupported clone flags: reported once */
 };
 
 typedef int64_t (*sys_fn)(os_proc *p, const uint64_t *a, os_sysret *out);
@@ -184,6 +192,11 @@ void proc_exit(os_proc *p, int status, int signo, os_sysret *out);
  * ignored, left to the runner (OS_SYSRET_SIGNAL: a handler is recorded)
  * or the process ends by it (the default action terminates). */
 void proc_raise(os_proc *p, int signo, os_sysret *out);
+/* Would a read of o block (a pipe, FIFO, tty or socket with nothing to
+ * read) while the runner has another process to run (p->may_block)? */
+bool proc_read_would_block(os_proc *p, ofd *o);
+/* Take p out of the process tree (its children become orphans). */
+void proc_unlink(os_proc *p);
 /* Remember a file mapped shared and writable (synced at exit). */
 void proc_track_shared(os_proc *p, os_file *f);
 
@@ -362,6 +375,9 @@ SYS(setgid);
 SYS(getresuid);
 SYS(getresgid);
 SYS(wait4);
+SYS(waitid);
+SYS(clone);
+SYS(fork);
 SYS(getrusage);
 SYS(times);
 SYS(fadvise64);

@@ -58,6 +58,15 @@ typedef struct run_signal {
     bool from_call; /* raised by kill/tkill/tgkill */
 } run_signal;
 
+/* A process the vCPU runs in turn (os_proc_fork): its registers while
+ * another one runs. */
+typedef struct run_task {
+    os_proc *p;
+    mmu_user_regs regs;
+    uint64_t tls[2]; /* x86 FS/GS base */
+    bool zombie;     /* exited: never runs again (its parent reaps it) */
+} run_task;
+
 typedef struct run_machine {
     const os_hosted_config *cfg;
     FILE *diag;
@@ -86,6 +95,13 @@ typedef struct run_machine {
     unsigned repeats;
     /* counters */
     uint64_t signals_delivered, sigreturns, hook_stops;
+    /* processes: tasks[cur] runs (its p is m->p); root: the first one,
+     * whose exit ends the run */
+    run_task *tasks;
+    size_t ntasks, cur;
+    os_proc *root;
+    bool blocked;            /* the call would block: run another task */
+    unsigned blocked_in_row; /* blocked calls without progress */
 } run_machine;
 
 /* ---- run_host.c --------------------------------------------------- */

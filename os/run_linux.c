@@ -111,6 +111,8 @@ static void report_line(void *arg, const char *msg)
 
 /* ---- system calls ------------------------------------------------------ */
 
+static void resume_at(run_machine *m, uint64_t pc);
+
 static uint64_t sigreturn_nr(const run_machine *m)
 {
     return m->x86 ? RUN_X86_RT_SIGRETURN : RUN_RV_RT_SIGRETURN;
@@ -140,13 +142,139 @@ static void call_signal(run_machine *m, const mmu_user_call *c, int signo)
     m->call_signal = true;
 }
 
+/* ---- processes --------------------------------------------------------- */
+
+static size_t live_tasks(const run_machine *m)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < m->ntasks; i++)
+        n += !m->tasks[i].zombie;
+    return n;
+}
+
+/* wait4 collected a zombie: it goes (never the running task). */
+static void sweep_reaped(run_machine *m)
+{
+    for (size_t i = 0; i < m->ntasks;) {
+        if (i == m->cur || !os_proc_reaped(m->tasks[i].p)) {
+            i++;
+            continue;
+        }
+        os_proc_destroy(m->tasks[i].p);
+        memmove(&m->tasks[i], &m->tasks[i + 1],
+                (m->ntasks - i - 1) * sizeof m->tasks[0]);
+        m->ntasks--;
+        if (m->cur > i)
+            m->cur--;
+    }
+}
+
+/* The running task's registers (pc: where it goes on; UINT64_MAX: where
+ * the vCPU is). */
+static void save_task(run_machine *m, run_task *t, uint64_t pc)
+{
+    mmu_glue_user_get_regs(m->g, &t->regs);
+    if (pc != UINT64_MAX)
+        t->regs.pc = pc;
+    if (m->x86) {
+        t->tls[0] = mmu_glue_user_tls(m->g, OS_TLS_FS);
+        t->tls[1] = mmu_glue_user_tls(m->g, OS_TLS_GS);
+    }
+}
+
+/* fork made child: it goes on from the call with the result 0, in a copy
+ * of the caller's registers. */
+static void add_child(run_machine *m, os_proc *child, const mmu_user_call *c)
+{
+    run_task *n = realloc(m->tasks, (m->ntasks + 1) * sizeof *n);
+    if (n == NULL) { /* cannot run it: it dies at once */
+        os_proc_kill(child, OS_SIGKILL);
+        return;
+    }
+    m->tasks = n;
+    run_task *t = &m->tasks[m->ntasks++];
+    memset(t, 0, sizeof *t);
+    t->p = child;
+    save_task(m, t, c->next_pc);
+    t->regs.gpr[m->x86 ? MMU_USER_X86_RAX : 10] = 0; /* rax / a0 */
+}
+
+/* Run tasks[idx] on the vCPU: its root in CR3 / satp (the architectural
+ * way; Unicorn's TLB flushed; the model TLB flushed for the tag unless the
+ * new root has an ASID of its own), then its registers. */
+static void load_task(run_machine *m, size_t idx)
+{
+    run_task *t = &m->tasks[idx];
+    mmu_ctx *ctx = mmu_glue_mmu(m->g);
+    uint32_t old_tag = os_proc_aspace(m->p)->tag;
+    const os_aspace *as = os_proc_aspace(t->p);
+    uint64_t root = os_aspace_root_reg(as);
+    mmu_glue_user_set_root(m->g, root);
+    if (ctx->tlb != NULL && as->tag == old_tag)
+        mmu_tlb_flush_tag(ctx->tlb, as->tag);
+    mmu_glue_user_set_regs(m->g, &t->regs);
+    if (m->x86) {
+        mmu_glue_user_set_tls(m->g, OS_TLS_FS, t->tls[0]);
+        mmu_glue_user_set_tls(m->g, OS_TLS_GS, t->tls[1]);
+    }
+    m->cur = idx;
+    m->p = t->p;
+}
+
+/* The next live task after the running one (round robin), or the running
+ * one when it is the only one. */
+static size_t next_task(const run_machine *m)
+{
+    for (size_t k = 1; k <= m->ntasks; k++) {
+        size_t i = (m->cur + k) % m->ntasks;
+        if (!m->tasks[i].zombie)
+            return i;
+    }
+    return m->cur;
+}
+
+/* The running task's call would block: it re-issues the call when it runs
+ * again; another task runs meanwhile. */
+static void block_switch(run_machine *m)
+{
+    run_task *t = &m->tasks[m->cur];
+    save_task(m, t, m->call.pc);
+    size_t i = next_task(m);
+    if (i != m->cur)
+        load_task(m, i);
+    else
+        resume_at(m, m->call.pc);
+}
+
+/* A task other than the first exited: a zombie until its parent reaps it;
+ * the next task runs. */
+static void task_exited(run_machine *m)
+{
+    m->tasks[m->cur].zombie = true;
+    m->exited = false;
+    m->status = 0;
+    m->pending = RUN_NONE;
+    m->blocked_in_row = 0;
+    load_task(m, next_task(m));
+}
+
 /* Run c (not rt_sigreturn) and set its result. @return the flags. */
 static uint32_t run_call(run_machine *m, const mmu_user_call *c)
 {
     m->repeats = 0; /* the guest made progress */
     os_sysret sr;
     memset(&sr, 0, sizeof sr);
+    size_t live = live_tasks(m);
+    /* Past a full round of blocked calls, a read blocks on the host. */
+    os_proc_set_may_block(m->p, live > 1 && m->blocked_in_row <= 2 * live);
     os_syscall(m->p, c->nr, c->arg, &sr);
+    if (sr.flags & OS_SYSRET_BLOCKED) {
+        m->blocked = true;
+        m->blocked_in_row++;
+        return sr.flags;
+    }
+    m->blocked_in_row = 0;
+    sweep_reaped(m);
     if (sr.flags & OS_SYSRET_EXITED) {
         m->exited = true;
         m->status = sr.exit_status;
@@ -162,6 +290,8 @@ static uint32_t run_call(run_machine *m, const mmu_user_call *c)
         return sr.flags;
     }
     mmu_glue_user_set_result(m->g, c, (uint64_t)sr.ret);
+    if (sr.flags & OS_SYSRET_FORK)
+        add_child(m, sr.child, c);
     if (sr.flags & OS_SYSRET_SIGNAL)
         call_signal(m, c, sr.signo);
     return sr.flags;
@@ -183,8 +313,9 @@ static bool x86_call(mmu_glue *g, const mmu_user_call *c, void *arg)
     /* Unicorn's TLB must not outlive a PTE that lost rights or changed
      * frame (munmap, mprotect, and a copy-on-write done by the kernel side
      * of the call): the run loop flushes it before the vCPU goes on. */
-    if (!m->flush_pending && !(fl & (OS_SYSRET_EXITED | OS_SYSRET_TLB_FLUSH |
-                                     OS_SYSRET_TLS | OS_SYSRET_SIGNAL)))
+    if (!m->flush_pending &&
+        !(fl & (OS_SYSRET_EXITED | OS_SYSRET_TLB_FLUSH | OS_SYSRET_TLS |
+                OS_SYSRET_SIGNAL | OS_SYSRET_BLOCKED)))
         return true;
     m->pending = RUN_CALL;
     m->call_done = true;
@@ -422,6 +553,14 @@ static int create_process(run_machine *m, char *err, size_t errlen)
                    ? OS_HOSTED_EXIT_BAD_INPUT
                    : OS_HOSTED_EXIT_EMULATOR;
     }
+    m->tasks = calloc(1, sizeof *m->tasks);
+    if (m->tasks == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return OS_HOSTED_EXIT_EMULATOR;
+    }
+    m->tasks[0].p = m->p;
+    m->ntasks = 1;
+    m->root = m->p;
     mmu_glue_user_enter(m->g, &entry.mmu, entry.pc, entry.sp);
     mmu_glue_set_handler(m->g, handler, m);
     return 0;
@@ -429,7 +568,13 @@ static int create_process(run_machine *m, char *err, size_t errlen)
 
 static void teardown(run_machine *m)
 {
-    if (m->p != NULL)
+    for (size_t i = 0; i < m->ntasks; i++)
+        if (m->tasks[i].p != m->root)
+            os_proc_destroy(m->tasks[i].p);
+    free(m->tasks);
+    if (m->root != NULL)
+        os_proc_destroy(m->root);
+    else if (m->p != NULL)
         os_proc_destroy(m->p);
     if (m->kernel_ok)
         os_kernel_destroy(&m->k);
@@ -488,6 +633,11 @@ static uint64_t settle(run_machine *m)
         }
         if (!m->call_done)
             run_call(m, &m->call);
+        if (m->blocked) {
+            m->blocked = false;
+            block_switch(m);
+            return UINT64_MAX;
+        }
         if (m->exited)
             return UINT64_MAX;
         if (!m->call_signal)
@@ -530,6 +680,11 @@ static int run_loop(run_machine *m)
             return OS_HOSTED_EXIT_EMULATOR;
         }
         pc = settle(m);
+        if (m->exited && m->p != m->root) {
+            task_exited(m);
+            pc = UINT64_MAX;
+            continue;
+        }
         if (m->exited)
             return m->status;
     }

@@ -185,6 +185,10 @@ int64_t sys_read(os_proc *p, const uint64_t *a, os_sysret *out)
 {
     (void)out;
     ofd *o = fdt_get(&p->fds, arg_int(a[0]));
+    if (o != NULL && proc_read_would_block(p, o)) {
+        out->flags |= OS_SYSRET_BLOCKED;
+        return 0;
+    }
     return o ? do_read(p, o, a[1], a[2], -1) : -OS_EBADF;
 }
 
@@ -267,6 +271,11 @@ static int64_t do_vec(os_proc *p, const uint64_t *a, bool wr, os_sysret *out)
 
 int64_t sys_readv(os_proc *p, const uint64_t *a, os_sysret *out)
 {
+    ofd *o = fdt_get(&p->fds, arg_int(a[0]));
+    if (o != NULL && proc_read_would_block(p, o)) {
+        out->flags |= OS_SYSRET_BLOCKED;
+        return 0;
+    }
     return do_vec(p, a, false, out);
 }
 

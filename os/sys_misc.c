@@ -57,9 +57,9 @@ int64_t sys_enosys(os_proc *p, const uint64_t *a, os_sysret *out)
         (void)out;                                                             \
         return (value);                                                        \
     }
-ID_CALL(getpid, OS_PROC_PID)
-ID_CALL(gettid, OS_PROC_PID)
-ID_CALL(getppid, OS_PROC_PPID)
+ID_CALL(getpid, p->pid)
+ID_CALL(gettid, p->pid)
+ID_CALL(getppid, p->ppid)
 ID_CALL(getpgrp, OS_PROC_PID)
 ID_CALL(getuid, p->cfg.uid)
 ID_CALL(geteuid, p->cfg.uid)
@@ -67,7 +67,6 @@ ID_CALL(getgid, p->cfg.gid)
 ID_CALL(getegid, p->cfg.gid)
 ID_CALL(setsid, -OS_EPERM) /* already a process-group leader */
 ID_CALL(sched_yield, 0)
-ID_CALL(wait4, -OS_ECHILD)
 #undef ID_CALL
 
 static bool self_or_zero(int pid)
@@ -153,7 +152,7 @@ int64_t sys_set_tid_address(os_proc *p, const uint64_t *a, os_sysret *out)
 {
     (void)out;
     p->tid_address = a[0];
-    return OS_PROC_PID;
+    return p->pid;
 }
 
 int64_t sys_set_robust_list(os_proc *p, const uint64_t *a, os_sysret *out)

@@ -42,12 +42,13 @@
     X(nanosleep, 101, 35, nanosleep, false)                                    \
     X(getpid, 172, 39, getpid, false)                                          \
     X(sendfile, 71, 40, sendfile, false)                                       \
-    X(clone, 220, 56, enosys, false)                                           \
-    X(fork, -1, 57, enosys, false)                                             \
+    X(clone, 220, 56, clone, false)                                            \
+    X(fork, -1, 57, fork, false)                                               \
     X(vfork, -1, 58, enosys, false)                                            \
     X(execve, 221, 59, enosys, false)                                          \
     X(exit, 93, 60, exit, false)                                               \
     X(wait4, 260, 61, wait4, false)                                            \
+    X(waitid, 95, 247, waitid, false)                                          \
     X(kill, 129, 62, kill, false)                                              \
     X(uname, 160, 63, uname, false)                                            \
     X(fcntl, 25, 72, fcntl, false)                                             \

@@ -75,6 +75,15 @@ bool mmu_glue_user_init(mmu_glue *g, uint64_t desc_pa, uint64_t desc_va,
 void mmu_glue_user_enter(mmu_glue *g, const mmu_state *st, uint64_t pc,
                          uint64_t sp);
 
+/*
+ * Switch the address space the way the OS does on a context switch: x86
+ * MOV to CR3, RISC-V CSRW satp (root as os_aspace_root_reg gives it, with
+ * its PCID / ASID). The model's state follows; Unicorn's TLB is flushed;
+ * the model TLB is the caller's to keep coherent (a reused tag needs a
+ * flush, a distinct ASID none).
+ */
+void mmu_glue_user_set_root(mmu_glue *g, uint64_t root);
+
 /* Is ev a system call from user mode (RISC-V ECALL from U)? Fills *c. */
 bool mmu_glue_user_call(mmu_glue *g, const mmu_glue_event *ev,
                         mmu_user_call *c);

@@ -19,8 +19,13 @@
  * --trace-faults shows the faults of user-mode accesses; those taken by
  * the kernel side of a system call (uaccess) are only counted (--stats).
  *
- * Not modelled: fork/exec/wait and threads (the syscall layer's limits:
- * one process), signals from outside, sigaltstack (SA_ONSTACK ignored),
+ * Processes (fork, wait4/waitid) share the one vCPU: each keeps its
+ * registers and its root (RISC-V satp with an ASID of its own, x86 CR3
+ * with the model TLB flushed on a switch); the running one goes on until
+ * it blocks (wait4 for a live child, a read of an empty pipe while
+ * another process can run) or exits, then the next one runs; the first
+ * process's exit ends the run (--stats counts its calls only).
+ * Not modelled: exec and threads, SIGCHLD, signals from outside, sigaltstack (SA_ONSTACK ignored),
  * XSAVE state beyond FXSAVE in x86 frames, core dumps, the vDSO (RISC-V
  * signal handlers return through a one-page "[sigpage]" mapping made at
  * the first delivery, holding `li a7, 139; ecall`). Host writes into

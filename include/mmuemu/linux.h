@@ -17,7 +17,10 @@
  *            (syscall also clobbers rcx = rip of the next insn, r11 = rflags)
  *   riscv64: nr = a7;  args a0..a5;                result -> a0
  *
- * Not modelled: threads (clone), fork/exec/wait (one process), signal
+ * Processes: fork (clone with fork's flags), wait4/waitid, getppid
+ * (section 6); the runner switches between them on one vCPU.
+ * Not modelled: threads (clone with CLONE_VM), vfork, exec, SIGCHLD
+ * delivery, signals between processes, signal
  * delivery (actions are recorded and readable; sending and frames are the
  * runner's business), sockets, ptys, file locks, inotify/epoll, the vDSO.
  * Paths: a symlink with an absolute target is resolved from the sysroot's
@@ -152,6 +155,13 @@ os_abi os_proc_abi(const os_proc *p);
 /* kill/tkill/tgkill raised signo at the process itself and a handler is
  * recorded for it: the runner delivers it (or calls os_proc_kill). */
 #define OS_SYSRET_SIGNAL (1u << 5)
+/* clone/fork made a process (child): the runner gives it a copy of the
+ * caller's registers with the result 0 and runs it (see os_proc_fork). */
+#define OS_SYSRET_FORK (1u << 6)
+/* The call would block (wait4 for a live child, a read of an empty pipe
+ * while another process may fill it): nothing was done and no result is
+ * set; the runner runs another process and re-issues the call later. */
+#define OS_SYSRET_BLOCKED (1u << 7)
 
 typedef struct os_sysret {
     int64_t ret;     /* for rax / a0: value or -errno */
@@ -159,6 +169,7 @@ typedef struct os_sysret {
     int exit_status; /* EXITED: the status (0..255, or 128 +
                         signo when a signal killed it) */
     int signo;       /* SIGNAL */
+    os_proc *child;  /* FORK: the new process (the runner's to run) */
 } os_sysret;
 
 /*
@@ -224,5 +235,27 @@ typedef struct os_proc_stats {
 } os_proc_stats;
 
 const os_proc_stats *os_proc_get_stats(const os_proc *p);
+
+/* ==== 6. Processes: fork and wait ===================================== */
+
+/*
+ * fork (clone with SIGCHLD as the exit signal, optionally CLONE_CHILD_
+ * SETTID / CLONE_CHILD_CLEARTID / CLONE_PARENT_SETTID; no threads, no
+ * new stack): a child with its own pid, an address space copied with
+ * os_aspace_fork (private anonymous pages shared copy-on-write; on
+ * RISC-V a distinct ASID), the open file descriptions shared (as Linux's
+ * fork shares struct file), signal actions and mask, brk, cwd, rlimits.
+ * Its uaccess ctx is the parent's (the vCPU's): the runner switches the
+ * ctx's state to the child's root before the child runs. clone/fork do
+ * this themselves and hand the child over with OS_SYSRET_FORK.
+ * @return 0 and *child, or a negative errno.
+ */
+int os_proc_fork(os_proc *parent, os_proc **child);
+int os_proc_pid(const os_proc *p);
+/* wait4/waitid collected p (a zombie): the runner destroys it. */
+bool os_proc_reaped(const os_proc *p);
+/* Whether a read that would block returns OS_SYSRET_BLOCKED (the runner
+ * has another process to run) or blocks on the host. */
+void os_proc_set_may_block(os_proc *p, bool may);
 
 #endif

@@ -342,6 +342,7 @@ typedef struct os_kernel {
     uint64_t direct_size;
     uint64_t direct_pages[3];/* 4K, 2M, 1G leaves of the direct map */
     uint64_t next_anon_vma;  /* ids for os_vma.anon_vma */
+    uint32_t forks;          /* processes forked (pids after the first) */
 } os_kernel;
 
 /* @return 0, or an error with a message in err. */

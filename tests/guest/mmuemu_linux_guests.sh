@@ -71,10 +71,9 @@ run() {
     [ "$rc" -ne "$want_rc" ] || { echo "ok: $label"; passed=$((passed + 1)); }
 }
 
-# Programs that need processes (fork/clone, wait4) belong to the next
-# stage of the OS model (issue "Processes on the MMU"); until it lands they
-# run only under qemu-user (tests/guest/qemu_user_guests.sh).
-needs_processes=" fork_cow "
+# Programs that need what the OS model does not have yet run only under
+# qemu-user (tests/guest/qemu_user_guests.sh). None at present.
+needs_processes=" "
 
 while read -r name args; do
     case "$name" in '' | '#'*) continue ;; esac

@@ -1,0 +1,327 @@
+/*
+ * proc_fork.c - processes on one vCPU (see mmuemu/linux.h, section 6):
+ * fork (clone with fork's flags), the process tree, wait4/waitid, and
+ * the reads that would block while another process can run.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include "proc_internal.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define L_SIGCHLD              17
+#define L_CSIGNAL              0xffu
+#define L_CLONE_PARENT_SETTID  0x00100000u
+#define L_CLONE_CHILD_CLEARTID 0x00200000u
+#define L_CLONE_CHILD_SETTID   0x01000000u
+#define L_WNOHANG              1u
+#define L_WEXITED              4u
+#define L_WNOWAIT              0x01000000u
+#define L_P_ALL                0
+#define L_P_PID                1
+#define L_P_PGID               2
+#define L_CLD_EXITED           1
+#define L_CLD_KILLED           2
+#define L_RUSAGE_SIZE          144
+#define L_SIGINFO_SIZE         128
+#define RV_ASID_MASK           0xffffu
+
+/* ---- the process tree ---------------------------------------------- */
+
+void proc_unlink(os_proc *p)
+{
+    if (p->parent != NULL) {
+        for (os_proc **pp = &p->parent->children; *pp != NULL;
+             pp = &(*pp)->sibling)
+            if (*pp == p) {
+                *pp = p->sibling;
+                break;
+            }
+        p->parent = NULL;
+    }
+    for (os_proc *c = p->children; c != NULL;) {
+        os_proc *next = c->sibling;
+        c->parent = NULL;
+        c->sibling = NULL;
+        c = next;
+    }
+    p->children = NULL;
+}
+
+int os_proc_pid(const os_proc *p)
+{
+    return p->pid;
+}
+
+bool os_proc_reaped(const os_proc *p)
+{
+    return p->reaped;
+}
+
+void os_proc_set_may_block(os_proc *p, bool may)
+{
+    p->may_block = may;
+}
+
+bool proc_read_would_block(os_proc *p, ofd *o)
+{
+    if (!p->may_block || o->kind != OFD_HOST || o->is_reg || o->is_dir ||
+        (o->flags & L_O_NONBLOCK) || (o->flags & L_O_ACCMODE) == L_O_WRONLY)
+        return false;
+    struct pollfd pf = {.fd = o->host, .events = POLLIN};
+    return poll(&pf, 1, 0) == 0;
+}
+
+/* ---- fork ------------------------------------------------------------ */
+
+static int copy_fds(os_proc *c, const os_proc *parent)
+{
+    for (int i = 0; i < parent->fds.cap; i++) {
+        ofd *o = parent->fds.slot[i].o;
+        if (o == NULL)
+            continue;
+        int rc = fdt_install_at(&c->fds, i, o, OS_FD_HARD_MAX,
+                                parent->fds.slot[i].cloexec);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static void fork_pte_hook(void *arg, uint64_t va, uint64_t len,
+                          os_pte_change what)
+{
+    os_proc *p = arg;
+    if (p->u.ctx->tlb != NULL)
+        os_tlb_sync(p->u.ctx, p->as.tag, va, len, what);
+    if (what == OS_PTE_CHANGED || what == OS_PTE_REMOVED)
+        p->pending |= OS_SYSRET_TLB_FLUSH;
+    if (p->cfg.pte_hook != NULL)
+        p->cfg.pte_hook(p->cfg.pte_hook_arg, va, len, what);
+}
+
+int os_proc_fork(os_proc *parent, os_proc **child)
+{
+    *child = NULL;
+    os_proc *c = calloc(1, sizeof *c);
+    if (c == NULL)
+        return -OS_ENOMEM;
+    c->cfg = parent->cfg;
+    c->abi = parent->abi;
+    c->k = parent->k;
+    c->rootfd = -1;
+    c->pid = OS_PROC_PID + (int)++parent->k->forks;
+    c->ppid = parent->pid;
+    c->sysroot = strdup(parent->sysroot);
+    c->exe_path = strdup(parent->exe_path);
+    c->host_exe = strdup(parent->host_exe);
+    c->bounce = malloc(OS_BOUNCE_SIZE);
+    fdt_init(&c->fds);
+    int rc = 0;
+    if (!c->sysroot || !c->exe_path || !c->host_exe || !c->bounce)
+        rc = -OS_ENOMEM;
+    if (rc == 0) {
+        c->rootfd = fcntl(parent->rootfd, F_DUPFD_CLOEXEC, 3);
+        if (c->rootfd < 0)
+            rc = -OS_EMFILE;
+    }
+    if (rc == 0)
+        rc = copy_fds(c, parent);
+    if (rc == 0)
+        rc = os_aspace_init(&c->as, c->k);
+    if (rc == 0) {
+        c->as_ready = true;
+        if (c->k->arch == MMU_ARCH_RISCV) /* a distinct ASID per process */
+            c->as.tag = (uint32_t)(c->pid - OS_PROC_PID) & RV_ASID_MASK;
+        os_uaccess_init(&c->u, &c->as, parent->u.ctx);
+        rc = os_aspace_fork(&c->as, &parent->as);
+        os_aspace_set_hook(&c->as, fork_pte_hook, c);
+    }
+    if (rc != 0) {
+        os_proc_destroy(c);
+        return rc;
+    }
+    memcpy(c->cwd, parent->cwd, sizeof c->cwd);
+    c->umask = parent->umask;
+    memcpy(c->comm, parent->comm, sizeof c->comm);
+    memcpy(c->sig, parent->sig, sizeof c->sig);
+    c->sigmask = parent->sigmask;
+    c->ss_sp = parent->ss_sp;
+    c->ss_size = parent->ss_size;
+    c->ss_flags = parent->ss_flags;
+    memcpy(c->tls, parent->tls, sizeof c->tls);
+    memcpy(c->rlim, parent->rlim, sizeof c->rlim);
+    memcpy(c->sysidx, parent->sysidx, sizeof c->sysidx);
+    memcpy(c->reported, parent->reported, sizeof c->reported);
+    memcpy(c->reported_big, parent->reported_big, sizeof c->reported_big);
+    c->nreported_big = parent->nreported_big;
+    c->rng = parent->rng ^ ((uint64_t)c->pid * UINT64_C(0x9e3779b97f4a7c15));
+    c->fake_ns = parent->fake_ns;
+    for (size_t i = 0; i < parent->nsynced; i++)
+        proc_track_shared(c, parent->synced[i]);
+    c->parent = parent;
+    c->sibling = parent->children;
+    parent->children = c;
+    *child = c;
+    return 0;
+}
+
+/* The child's memory through a ctx of its own (the shared one runs the
+ * parent's root until the runner switches). */
+static int put_child_u32(os_proc *c, uint64_t va, uint32_t v)
+{
+    os_uaccess u;
+    os_uaccess_init(&u, &c->as, NULL);
+    uint8_t b[4];
+    st_u32(b, 0, v);
+    return os_copy_to_user(&u, va, b, 4) == 0 ? 0 : -OS_EFAULT;
+}
+
+static int64_t do_fork(os_proc *p, uint64_t flags, uint64_t newsp,
+                       uint64_t ptid, uint64_t ctid, os_sysret *out)
+{
+    const uint64_t ok = L_CSIGNAL | L_CLONE_PARENT_SETTID |
+                        L_CLONE_CHILD_CLEARTID | L_CLONE_CHILD_SETTID;
+    if ((flags & ~ok) != 0 || (flags & L_CSIGNAL) != L_SIGCHLD || newsp != 0) {
+        if (!p->clone_reported)
+            proc_report(p,
+                        "clone flags %#llx (stack %#llx) not implemented "
+                        "(only fork's): -ENOSYS",
+                        (unsigned long long)flags, (unsigned long long)newsp);
+        p->clone_reported = true;
+        return -OS_ENOSYS;
+    }
+    os_proc *c;
+    int rc = os_proc_fork(p, &c);
+    if (rc != 0)
+        return rc;
+    if (flags & L_CLONE_CHILD_SETTID)
+        (void)put_child_u32(c, ctid, (uint32_t)c->pid);
+    c->tid_address = (flags & L_CLONE_CHILD_CLEARTID) ? ctid : 0;
+    if (flags & L_CLONE_PARENT_SETTID)
+        (void)put_user_u32(p, ptid, (uint32_t)c->pid);
+    out->flags |= OS_SYSRET_FORK;
+    out->child = c;
+    return c->pid;
+}
+
+/* clone(flags, newsp, parent_tid, child_tid, tls): the same order on
+ * x86-64 and riscv64 (neither has CONFIG_CLONE_BACKWARDS*). */
+int64_t sys_clone(os_proc *p, const uint64_t *a, os_sysret *out)
+{
+    return do_fork(p, a[0], a[1], a[2], a[3], out);
+}
+
+int64_t sys_fork(os_proc *p, const uint64_t *a, os_sysret *out)
+{
+    (void)a;
+    return do_fork(p, L_SIGCHLD, 0, 0, 0, out);
+}
+
+/* ---- wait ------------------------------------------------------------ */
+
+/* A child matching (pid as wait4 takes it): a zombie first, else any
+ * live one in *live. */
+static os_proc *find_child(os_proc *p, int pid, bool *any)
+{
+    *any = false;
+    os_proc *zombie = NULL;
+    for (os_proc *c = p->children; c != NULL; c = c->sibling) {
+        if (pid > 0 && c->pid != pid)
+            continue;
+        *any = true;
+        if (c->exit.exited)
+            zombie = c; /* the oldest (the list is newest first) */
+    }
+    return zombie;
+}
+
+static void reap(os_proc *c)
+{
+    proc_unlink(c);
+    c->reaped = true;
+}
+
+int64_t sys_wait4(os_proc *p, const uint64_t *a, os_sysret *out)
+{
+    int pid = arg_int(a[0]);
+    uint32_t options = (uint32_t)a[2];
+    if (pid == (int)0x80000000)
+        return -OS_ESRCH;
+    bool any;
+    os_proc *z = find_child(p, pid, &any);
+    if (!any)
+        return -OS_ECHILD;
+    if (z == NULL) {
+        if (options & L_WNOHANG)
+            return 0;
+        out->flags |= OS_SYSRET_BLOCKED;
+        return 0;
+    }
+    uint32_t st = z->exit.signo ? (uint32_t)z->exit.signo & 0x7f
+                                : ((uint32_t)z->exit.status & 0xff) << 8;
+    if (a[1] != 0 && put_user_u32(p, a[1], st) != 0)
+        return -OS_EFAULT;
+    if (a[3] != 0) {
+        uint8_t zero[L_RUSAGE_SIZE] = {0};
+        if (os_copy_to_user(&p->u, a[3], zero, sizeof zero) != 0)
+            return -OS_EFAULT;
+    }
+    int64_t r = z->pid;
+    reap(z);
+    return r;
+}
+
+int64_t sys_waitid(os_proc *p, const uint64_t *a, os_sysret *out)
+{
+    int idtype = arg_int(a[0]), id = arg_int(a[1]);
+    uint32_t options = (uint32_t)a[3];
+    if (!(options & L_WEXITED))
+        return -OS_EINVAL;
+    int pid;
+    switch (idtype) {
+    case L_P_ALL:
+    case L_P_PGID:
+        pid = -1;
+        break;
+    case L_P_PID:
+        if (id <= 0)
+            return -OS_EINVAL;
+        pid = id;
+        break;
+    default:
+        return -OS_EINVAL;
+    }
+    bool any;
+    os_proc *z = find_child(p, pid, &any);
+    if (!any)
+        return -OS_ECHILD;
+    uint8_t info[L_SIGINFO_SIZE] = {0};
+    if (z == NULL && !(options & L_WNOHANG)) {
+        out->flags |= OS_SYSRET_BLOCKED;
+        return 0;
+    }
+    if (z != NULL) {
+        st_u32(info, 0, L_SIGCHLD);
+        st_u32(info, 8, z->exit.signo ? L_CLD_KILLED : L_CLD_EXITED);
+        st_u32(info, 16, (uint32_t)z->pid);
+        st_u32(info, 20, p->cfg.uid);
+        st_u32(info, 24,
+               z->exit.signo ? (uint32_t)z->exit.signo
+                             : (uint32_t)z->exit.status & 0xff);
+    }
+    if (a[2] != 0 && os_copy_to_user(&p->u, a[2], info, sizeof info) != 0)
+        return -OS_EFAULT;
+    if (a[4] != 0) {
+        uint8_t zero[L_RUSAGE_SIZE] = {0};
+        if (os_copy_to_user(&p->u, a[4], zero, sizeof zero) != 0)
+            return -OS_EFAULT;
+    }
+    if (z != NULL && !(options & L_WNOWAIT))
+        reap(z);
+    return 0;
+}
