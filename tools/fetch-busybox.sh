@@ -105,6 +105,9 @@ EOF
     echo "$suite" >"$dest.tmp/SUITE"
     rm -rf "$dest"
     mv "$dest.tmp" "$dest"
+    # The package lists (~125 MiB a suite) are needed only for this
+    # download: drop them once the package is unpacked.
+    rm -rf "$root/state/lists" "$root/cache"
     echo "fetch-busybox: $arch: busybox-static $version from $suite" >&2
     echo "$dest/bin/busybox"
 }
