@@ -10,7 +10,7 @@
 #   --runs N   runs per cell (default 3; the median is shown)
 #   --quick    1 run per cell, smaller inputs (a smoke test)
 #
-# Workloads (those of /work/shared LINUX-ABI.md's reference figures):
+# Workloads (those of the reference figures in the shared LINUX-ABI.md):
 #   sh loop      busybox sh: a while loop of 100,000 iterations
 #   md5sum       busybox md5sum of 64 MiB from a pipe (/dev/zero)
 #   sort         busybox sort of a 10 MB file (deterministic random lines)
