@@ -71,8 +71,7 @@ bool rv_precheck(walk_ctx *w, mmu_fault *flt)
         return true;
     /* Bits 63..VA-1 must all equal bit VA-1, else a page fault. */
     unsigned top = w->mi->va_bits - 1u;
-    int64_t sext = (int64_t)(w->va << (63 - top)) >> (63 - top);
-    if ((uint64_t)sext == w->va)
+    if (va_canonical(w->va, top))
         return true;
     return page_fault(w, flt, MMU_WHY_NONCANONICAL, -1);
 }

@@ -305,14 +305,17 @@ void tlb_fill(struct mmu_tlb *t, unsigned which, const tlb_entry *proto,
 
 typedef bool (*entry_pred)(const tlb_entry *e, const void *arg);
 
+/* Invalidate the entries pred accepts. `counted`: a software invalidation
+ * (statistics), else the hardware dropping entries itself. */
 static void invalidate_if(struct mmu_tlb *t, entry_pred pred,
-                          const void *arg)
+                          const void *arg, bool counted)
 {
     for (unsigned si = 0; si < 3; si++) {
         tlb_struct *s = &t->s[si];
         if (!tlb_struct_present(t, si))
             continue;
-        s->stats.flushes++;
+        if (counted)
+            s->stats.flushes++;
         for (unsigned i = 0; i < MMU_TLB_MAX_ARRAYS; i++) {
             tlb_array *a = &s->arr[i];
             for (uint32_t k = 0; k < a->cfg.entries; k++) {
@@ -320,7 +323,8 @@ static void invalidate_if(struct mmu_tlb *t, entry_pred pred,
                 if (e->valid && pred(e, arg)) {
                     e->valid = false;
                     e->key = 0;
-                    s->stats.invalidated++;
+                    if (counted)
+                        s->stats.invalidated++;
                 }
             }
         }
@@ -364,13 +368,13 @@ static bool pred_va(const tlb_entry *e, const void *arg)
 
 void mmu_tlb_flush_all(struct mmu_tlb *t)
 {
-    invalidate_if(t, pred_all, NULL);
+    invalidate_if(t, pred_all, NULL, true);
     tlb_pwc_flush(t, MMU_TLB_ANY_TAG);
 }
 
 void mmu_tlb_flush_tag(struct mmu_tlb *t, uint32_t tag)
 {
-    invalidate_if(t, pred_tag, &tag);
+    invalidate_if(t, pred_tag, &tag, true);
     tlb_pwc_flush(t, tag);
 }
 
@@ -378,15 +382,21 @@ void mmu_tlb_flush_va(struct mmu_tlb *t, uint64_t va, uint32_t tag,
                       bool globals, bool pwc_all)
 {
     va_arg v = {va, tag, globals};
-    invalidate_if(t, pred_va, &v);
+    invalidate_if(t, pred_va, &v, true);
     if (pwc_all)
         tlb_pwc_flush(t, tag);
 }
 
-void tlb_invalidate_entry(tlb_entry *e)
+static bool pred_translates(const tlb_entry *e, const void *arg)
 {
-    e->valid = false;
-    e->key = 0;
+    const va_arg *v = arg;
+    return tlb_entry_covers(e, v->va) && (e->global || e->tag == v->tag);
+}
+
+void tlb_drop_va(struct mmu_tlb *t, uint64_t va, uint32_t tag)
+{
+    va_arg v = {va, tag, true};
+    invalidate_if(t, pred_translates, &v, false);
 }
 
 /* ---- paging-structure caches ----------------------------------------- */

@@ -73,7 +73,9 @@ tlb_entry *tlb_lookup(struct mmu_tlb *t, unsigned which, uint64_t va,
 /* Cache `proto` (its shift = the page's) for the access at va. */
 void tlb_fill(struct mmu_tlb *t, unsigned which, const tlb_entry *proto,
               uint64_t va);
-void tlb_invalidate_entry(tlb_entry *e);
+/* Drop every entry that would translate va under tag (globals too), as
+ * hardware does on a fault or before re-walking: no statistics. */
+void tlb_drop_va(struct mmu_tlb *t, uint64_t va, uint32_t tag);
 /* Does the entry (or the page it is a fragment of) translate va? */
 bool tlb_entry_covers(const tlb_entry *e, uint64_t va);
 /* Drop the paging-structure-cache entries a walk of va would use. */

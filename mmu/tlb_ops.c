@@ -144,8 +144,7 @@ bool mmu_x86_write_cr3(mmu_ctx *m, uint64_t v, mmu_fault *flt)
     bool pcide = (x->cr4 & X86_CR4_PCIDE) != 0;
     bool noflush = pcide && (v & X86_CR3_NOFLUSH);
     uint64_t val = pcide ? v & ~X86_CR3_NOFLUSH : v;
-    unsigned mp = x->maxphyaddr < 32 ? 32 : x->maxphyaddr > 52 ? 52
-                                                                : x->maxphyaddr;
+    unsigned mp = x86_maxphy(x);
 
     if (lma(x->cr0, x->efer)) {
         if (mp < 64 && (val >> mp) != 0)
@@ -171,7 +170,7 @@ static bool x86_canonical(const mmu_state *st, uint64_t va)
     if (mode != MMU_MODE_X86_4LEVEL && mode != MMU_MODE_X86_5LEVEL)
         return true;
     unsigned top = mode == MMU_MODE_X86_5LEVEL ? 56 : 47;
-    return (uint64_t)((int64_t)(va << (63 - top)) >> (63 - top)) == va;
+    return va_canonical(va, top);
 }
 
 static uint64_t x86_linear(const mmu_state *st, uint64_t va)
@@ -226,7 +225,7 @@ static bool rv_valid_va(const mmu_state *st, uint64_t va)
     if (st->rv.xlen == 32 || mode == MMU_MODE_NONE)
         return true;
     unsigned top = mi->va_bits - 1u;
-    return (uint64_t)((int64_t)(va << (63 - top)) >> (63 - top)) == va;
+    return va_canonical(va, top);
 }
 
 void mmu_rv_sfence_vma(mmu_ctx *m, bool has_va, uint64_t va, bool has_asid,

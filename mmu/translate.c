@@ -55,21 +55,6 @@ static unsigned log2u64(uint64_t v)
     return n;
 }
 
-/* Drop every cached translation of va under tag (no statistics: this is
- * the hardware replacing an entry, not software invalidating). */
-static void drop_va(struct mmu_tlb *t, uint64_t va, uint32_t tag)
-{
-    for (unsigned s = 0; s < 3; s++)
-        for (unsigned i = 0; i < MMU_TLB_MAX_ARRAYS; i++) {
-            tlb_array *a = &t->s[s].arr[i];
-            for (uint32_t k = 0; k < a->cfg.entries; k++) {
-                tlb_entry *e = &a->e[k];
-                if (e->valid && tlb_entry_covers(e, va) &&
-                    (e->global || e->tag == tag))
-                    tlb_invalidate_entry(e);
-            }
-        }
-}
 
 static bool judge(const walk_ctx *w, const tlb_entry *e, mmu_fault *flt)
 {
@@ -198,10 +183,7 @@ static tlb_entry *lookup(struct mmu_tlb *t, unsigned which, walk_ctx *w)
     }
     l2->hits++;
     /* Refill L1 from the STLB entry. */
-    tlb_entry proto = *e;
-    proto.pa = e->pa;
-    uint64_t va = w->va;
-    tlb_fill(t, which, &proto, va);
+    tlb_fill(t, which, e, w->va);
     return e;
 }
 
@@ -224,7 +206,7 @@ bool mmu_translate(mmu_ctx *m, const mmu_req *req, mmu_result *res,
                                                   : MMU_PERM_R;
         uint8_t perms = entry_perms(&w, e);
         if (!(perms & want) && !judge(&w, e, flt)) {
-            drop_va(t, w.va, w.tag);
+            tlb_drop_va(t, w.va, w.tag);
             if (m->st.arch == MMU_ARCH_X86)
                 tlb_pwc_drop_va(t, w.va, w.tag, w.mi);
             m->stats.faults++;
@@ -236,13 +218,13 @@ bool mmu_translate(mmu_ctx *m, const mmu_req *req, mmu_result *res,
             return true;
         }
         /* A write through an entry with D not known set walks again. */
-        drop_va(t, w.va, w.tag);
+        tlb_drop_va(t, w.va, w.tag);
     }
     if (!walk_run(&w, res, flt)) {
         /* SDM 4.10.4.2: a #PF drops the TLB entries and the paging-
          * structure-cache entries that would be used for the address. */
         if (m->st.arch == MMU_ARCH_X86 && flt->kind == MMU_FAULT_PAGE) {
-            drop_va(t, w.va, w.tag);
+            tlb_drop_va(t, w.va, w.tag);
             tlb_pwc_drop_va(t, w.va, w.tag, w.mi);
         }
         return false;

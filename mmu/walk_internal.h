@@ -41,6 +41,19 @@ bool walk_prepare(walk_ctx *w, mmu_ctx *m, const mmu_req *req,
  * set A/D. */
 bool walk_run(walk_ctx *w, mmu_result *res, mmu_fault *flt);
 
+/* Do the bits above `top` all equal bit `top` (canonical / valid VA)? */
+static inline bool va_canonical(uint64_t va, unsigned top)
+{
+    return (uint64_t)((int64_t)(va << (63 - top)) >> (63 - top)) == va;
+}
+
+/* MAXPHYADDR clamped to what paging can express (32..52). */
+static inline unsigned x86_maxphy(const mmu_x86_state *x)
+{
+    unsigned m = x->maxphyaddr;
+    return m < 32 ? 32 : m > 52 ? 52 : m;
+}
+
 /* Reset a result field by field: cheaper than clearing the whole record
  * (its walk steps beyond walk.n are unspecified). */
 static inline void result_reset(mmu_result *r)

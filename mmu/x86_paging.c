@@ -37,8 +37,7 @@ static uint64_t bits(unsigned hi, unsigned lo)
 
 static unsigned maxphy(const walk_ctx *w)
 {
-    unsigned m = xs(w)->maxphyaddr;
-    return m < 32 ? 32 : m > 52 ? 52 : m;
+    return x86_maxphy(xs(w));
 }
 
 /* ---- pre-checks ---------------------------------------------------- */
@@ -58,8 +57,7 @@ bool x86_precheck(walk_ctx *w, mmu_fault *flt)
         return true;
     }
     unsigned top = w->mode == MMU_MODE_X86_5LEVEL ? 56 : 47;
-    int64_t sext = (int64_t)(w->va << (63 - top)) >> (63 - top);
-    if ((uint64_t)sext == w->va)
+    if (va_canonical(w->va, top))
         return true;
     /* Non-canonical: #GP(0), or #SS(0) for SS-based references; no walk,
      * no CR2. */
@@ -366,8 +364,7 @@ bool mmu_x86_load_pdptes(mmu_ctx *m, uint64_t cr3, mmu_fault *flt)
 {
     mmu_x86_state *x = &m->st.x86;
     uint64_t base = cr3 & UINT64_C(0xffffffe0), v[4];
-    unsigned mp = x->maxphyaddr < 32 ? 32 : x->maxphyaddr > 52 ? 52
-                                                                 : x->maxphyaddr;
+    unsigned mp = x86_maxphy(x);
     uint64_t rsvd = bits(63, mp) | X86_PDPTE_RSVD_LOW;
 
     memset(flt, 0, sizeof *flt);
