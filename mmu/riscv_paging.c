@@ -221,7 +221,9 @@ bool rv_leaf(walk_ctx *w, unsigned level, uint64_t pte, mmu_result *res,
     uint64_t size = UINT64_C(1) << shift;
 
     mmu_rights rt = leaf_rights(pte);
-    if (!rv_rights_allow(rs(w), w->priv, w->req->access, rt, &why))
+    uint8_t perms = rv_rights_perms(rs(w), w->priv, rt, true);
+    if (!(perms & access_perm(w->req->access)) &&
+        !rv_rights_allow(rs(w), w->priv, w->req->access, rt, &why))
         return page_fault(w, flt, why, (int)level);
     /* Step 6: a superpage's low PPN bits must be zero. */
     if (level > 0 && (ppn & ((UINT64_C(1) << (shift - 12)) - 1)))
@@ -253,7 +255,7 @@ bool rv_leaf(walk_ctx *w, unsigned level, uint64_t pte, mmu_result *res,
     res->pbmt = (uint8_t)(sv32(w) ? 0 : (pte & RV_PTE_PBMT_MASK) >>
                                              RV_PTE_PBMT_SHIFT);
     res->rights = rt;
-    res->perms = rv_rights_perms(rs(w), w->priv, rt, res->dirty);
+    res->perms = res->dirty ? perms : (uint8_t)(perms & ~MMU_PERM_W);
     return true;
 }
 

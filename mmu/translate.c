@@ -201,11 +201,8 @@ bool mmu_translate(mmu_ctx *m, const mmu_req *req, mmu_result *res,
     unsigned which = req->access == MMU_FETCH ? MMU_TLB_ITLB : MMU_TLB_DTLB;
     tlb_entry *e = lookup(t, which, &w);
     if (e != NULL) {
-        uint8_t want = req->access == MMU_FETCH   ? MMU_PERM_X
-                       : req->access == MMU_WRITE ? MMU_PERM_W
-                                                  : MMU_PERM_R;
         uint8_t perms = entry_perms(&w, e);
-        if (!(perms & want) && !judge(&w, e, flt)) {
+        if (!(perms & access_perm(req->access)) && !judge(&w, e, flt)) {
             tlb_drop_va(t, w.va, w.tag);
             if (m->st.arch == MMU_ARCH_X86)
                 tlb_pwc_drop_va(t, w.va, w.tag, w.mi);

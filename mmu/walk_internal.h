@@ -54,6 +54,13 @@ static inline unsigned x86_maxphy(const mmu_x86_state *x)
     return m < 32 ? 32 : m > 52 ? 52 : m;
 }
 
+/* The MMU_PERM_* bit an access needs. */
+static inline uint8_t access_perm(mmu_access a)
+{
+    return a == MMU_FETCH ? MMU_PERM_X : a == MMU_WRITE ? MMU_PERM_W
+                                                        : MMU_PERM_R;
+}
+
 /* Reset a result field by field: cheaper than clearing the whole record
  * (its walk steps beyond walk.n are unspecified). */
 static inline void result_reset(mmu_result *r)

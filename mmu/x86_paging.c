@@ -324,7 +324,11 @@ bool x86_leaf(walk_ctx *w, unsigned level, uint64_t pte, mmu_result *res,
     mmu_fault_reason why = MMU_WHY_NONE;
     mmu_rights r = x86_walk_rights(w, pte);
     bool pk;
-    if (!x86_rights_allow(xs(w), w->mode, w->req, w->req->access, r, &pk,
+    /* One pass gives the rights for all three accesses (as if dirty);
+     * the rule ladder runs only to name a denial. */
+    uint8_t perms = x86_rights_perms(xs(w), w->mode, w->req, r, true);
+    if (!(perms & access_perm(w->req->access)) &&
+        !x86_rights_allow(xs(w), w->mode, w->req, w->req->access, r, &pk,
                           &why)) {
         /* PK is reported whenever the key denies the access (SDM 4.7),
          * whichever rule failed. */
@@ -343,7 +347,7 @@ bool x86_leaf(walk_ctx *w, unsigned level, uint64_t pte, mmu_result *res,
     res->global = (pte & X86_PTE_G) && (xs(w)->cr4 & X86_CR4_PGE);
     res->pkey = r.pkey;
     res->rights = r;
-    res->perms = x86_rights_perms(xs(w), w->mode, w->req, r, res->dirty);
+    res->perms = res->dirty ? perms : (uint8_t)(perms & ~MMU_PERM_W);
     return true;
 }
 
