@@ -76,6 +76,13 @@ bool proc_read_would_block(os_proc *p, ofd *o)
     return poll(&pf, 1, 0) == 0;
 }
 
+uint32_t proc_tag(const os_proc *p)
+{
+    if (p->k->arch != MMU_ARCH_RISCV)
+        return 0;
+    return (uint32_t)(p->pid - OS_PROC_PID) & RV_ASID_MASK;
+}
+
 /* ---- fork ------------------------------------------------------------ */
 
 static int copy_fds(os_proc *c, const os_proc *parent)
@@ -90,18 +97,6 @@ static int copy_fds(os_proc *c, const os_proc *parent)
             return rc;
     }
     return 0;
-}
-
-static void fork_pte_hook(void *arg, uint64_t va, uint64_t len,
-                          os_pte_change what)
-{
-    os_proc *p = arg;
-    if (p->u.ctx->tlb != NULL)
-        os_tlb_sync(p->u.ctx, p->as.tag, va, len, what);
-    if (what == OS_PTE_CHANGED || what == OS_PTE_REMOVED)
-        p->pending |= OS_SYSRET_TLB_FLUSH;
-    if (p->cfg.pte_hook != NULL)
-        p->cfg.pte_hook(p->cfg.pte_hook_arg, va, len, what);
 }
 
 int os_proc_fork(os_proc *parent, os_proc **child)
@@ -132,14 +127,13 @@ int os_proc_fork(os_proc *parent, os_proc **child)
     if (rc == 0)
         rc = copy_fds(c, parent);
     if (rc == 0)
-        rc = os_aspace_init(&c->as, c->k);
+        rc = proc_mm_new(c->k, &c->mm);
     if (rc == 0) {
-        c->as_ready = true;
-        if (c->k->arch == MMU_ARCH_RISCV) /* a distinct ASID per process */
-            c->as.tag = (uint32_t)(c->pid - OS_PROC_PID) & RV_ASID_MASK;
-        os_uaccess_init(&c->u, &c->as, parent->u.ctx);
-        rc = os_aspace_fork(&c->as, &parent->as);
-        os_aspace_set_hook(&c->as, fork_pte_hook, c);
+        c->mm->as.tag = proc_tag(c);
+        os_uaccess_init(&c->u, &c->mm->as, parent->u.ctx);
+        rc = os_aspace_fork(&c->mm->as, &parent->mm->as);
+        proc_mm_hook_on(c->mm);
+        proc_mm_own(c);
     }
     if (rc != 0) {
         os_proc_destroy(c);
@@ -175,7 +169,7 @@ int os_proc_fork(os_proc *parent, os_proc **child)
 static int put_child_u32(os_proc *c, uint64_t va, uint32_t v)
 {
     os_uaccess u;
-    os_uaccess_init(&u, &c->as, NULL);
+    os_uaccess_init(&u, &c->mm->as, NULL);
     uint8_t b[4];
     st_u32(b, 0, v);
     return os_copy_to_user(&u, va, b, 4) == 0 ? 0 : -OS_EFAULT;

@@ -132,6 +132,29 @@ int fdt_install_at(fdtable *t, int fd, ofd *o, int limit, bool cloexec);
 int fdt_close(fdtable *t, int fd);
 bool *fdt_cloexec(fdtable *t, int fd);
 
+/* ---- the address space, shared by pointer (proc_mm.c) --------------- */
+
+/* Linux's mm_struct: one reference per process using the space. */
+typedef struct proc_mm {
+    os_aspace as;
+    unsigned users;
+    os_proc *owner;    /* whose call or fault runs on it (the PTE hook's) */
+    mmu_ctx *ctx;      /* the model TLB kept coherent: the owner's */
+    os_pte_hook hook;  /* the owner's config pte_hook */
+    void *hook_arg;
+} proc_mm;
+
+/* A new empty space with one user (no PTE hook yet). @return 0 and *out,
+ * or a negative errno. */
+int proc_mm_new(os_kernel *k, proc_mm **out);
+/* From now on the space's PTE changes reach its owner (see proc_mm.c). */
+void proc_mm_hook_on(proc_mm *mm);
+proc_mm *proc_mm_get(proc_mm *mm);
+/* p lets go of mm (NULL: nothing); the last user destroys it. */
+void proc_mm_put(proc_mm *mm, const os_proc *p);
+/* p's call or fault is about to run on its space: p owns the hook. */
+void proc_mm_own(os_proc *p);
+
 /* ---- the process ---------------------------------------------------- */
 
 typedef struct os_rlimit {
@@ -143,10 +166,9 @@ struct os_proc {
     char *sysroot, *exe_path, *host_exe;
     os_abi abi;
     os_kernel *k;
-    os_aspace as;
+    proc_mm *mm; /* NULL until created; shared with a vfork child */
     os_uaccess u;
     mmu_ctx own_ctx;
-    bool as_ready;
     fdtable fds;
     int rootfd;           /* host directory fd of the sysroot */
     char cwd[L_PATH_MAX]; /* canonical guest path */
@@ -195,6 +217,9 @@ void proc_raise(os_proc *p, int signo, os_sysret *out);
 /* Would a read of o block (a pipe, FIFO, tty or socket with nothing to
  * read) while the runner has another process to run (p->may_block)? */
 bool proc_read_would_block(os_proc *p, ofd *o);
+/* The tag p's address spaces carry: on RISC-V an ASID per process (from
+ * its pid; 0 for the first), on x86 0 (no PCID). */
+uint32_t proc_tag(const os_proc *p);
 /* Take p out of the process tree (its children become orphans). */
 void proc_unlink(os_proc *p);
 /* Remember a file mapped shared and writable (synced at exit). */
