@@ -284,6 +284,34 @@ const char *sysroot_rel(const char *canon);
  * -ENOTDIR. */
 int sysroot_dirfd_path(os_proc *p, int dirfd, const char **dir);
 
+/* ---- execve's strings (proc_exec_args.c) ---------------------------- */
+
+/* A list of owned strings, NULL-terminated once it holds one. */
+typedef struct exec_strv {
+    char **s;
+    size_t n, cap;
+} exec_strv;
+
+typedef struct exec_args {
+    exec_strv argv, envp;
+    uint64_t room; /* bytes the strings may still take (NULs included) */
+} exec_args;
+
+/*
+ * Copy argv and envp from the caller's memory as Linux does (see
+ * proc_exec_args.c), filename counting as the first string. @return 0,
+ * -EFAULT, -E2BIG or -ENOMEM (nothing to free then).
+ */
+int exec_args_copy(os_proc *p, exec_args *x, const char *filename,
+                   uint64_t uargv, uint64_t uenvp);
+void exec_args_free(exec_args *x);
+void exec_strv_free(exec_strv *v);
+/* A string the kernel adds (copy_string_kernel): -E2BIG past the room. */
+int exec_args_add(exec_args *x, exec_strv *v, const char *s);
+/* binfmt_script's edits: argv[0] goes; s goes in front. */
+void exec_args_drop_first(exec_args *x);
+int exec_args_prepend(exec_args *x, const char *s);
+
 /* ---- stat images (sys_stat.c) --------------------------------------- */
 
 struct stat;
@@ -403,6 +431,10 @@ SYS(wait4);
 SYS(waitid);
 SYS(clone);
 SYS(fork);
+SYS(vfork);
+/* execve (proc_exec.c) */
+SYS(execve);
+SYS(execveat);
 SYS(getrusage);
 SYS(times);
 SYS(fadvise64);

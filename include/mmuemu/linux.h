@@ -162,6 +162,15 @@ os_abi os_proc_abi(const os_proc *p);
  * while another process may fill it): nothing was done and no result is
  * set; the runner runs another process and re-issues the call later. */
 #define OS_SYSRET_BLOCKED (1u << 7)
+/* execve replaced the program (and the address space: os_proc_aspace
+ * gives the new one): the runner loads the new root into CR3 / satp
+ * and starts entry_pc with sp = entry_sp and every other register
+ * cleared, as start_thread() does (x86 FS/GS base 0); no result is set. */
+#define OS_SYSRET_EXEC (1u << 8)
+/* With FORK: clone(CLONE_VM | CLONE_VFORK) made a child sharing the
+ * caller's address space; the caller does not run again until the child
+ * execs or exits. child_sp: the child's sp (0: the caller's). */
+#define OS_SYSRET_VFORK (1u << 9)
 
 typedef struct os_sysret {
     int64_t ret;     /* for rax / a0: value or -errno */
@@ -170,6 +179,8 @@ typedef struct os_sysret {
                         signo when a signal killed it) */
     int signo;       /* SIGNAL */
     os_proc *child;  /* FORK: the new process (the runner's to run) */
+    uint64_t child_sp;           /* VFORK */
+    uint64_t entry_pc, entry_sp; /* EXEC */
 } os_sysret;
 
 /*
