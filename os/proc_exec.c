@@ -187,7 +187,7 @@ static int load_script(os_proc *p, exec_args *x, exec_file *f, char *file)
 
 static bool is_elf(const exec_file *f)
 {
-    return memcmp(f->buf, "\x7f" "ELF", 4) == 0;
+    return memcmp(f->buf, "\177ELF", 4) == 0;
 }
 
 /* The new address space with the program loaded, built aside. */

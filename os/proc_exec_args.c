@@ -124,8 +124,8 @@ static int copy_strings(os_proc *p, exec_args *x, exec_strv *v, uint64_t uva,
         uint64_t str;
         if (get_user_u64(p, uva + 8 * i, &str) != 0)
             return -OS_EFAULT;
-        int64_t len = os_strncpy_from_user(&p->u, scratch, str,
-                                           L_MAX_ARG_STRLEN);
+        int64_t len =
+            os_strncpy_from_user(&p->u, scratch, str, L_MAX_ARG_STRLEN);
         if (len < 0)
             return -OS_EFAULT;
         if ((uint64_t)len >= L_MAX_ARG_STRLEN)

@@ -19,8 +19,7 @@ static void mm_pte_hook(void *arg, uint64_t va, uint64_t len,
     proc_mm *mm = arg;
     if (mm->ctx != NULL && mm->ctx->tlb != NULL)
         os_tlb_sync(mm->ctx, mm->as.tag, va, len, what);
-    if (mm->owner != NULL &&
-        (what == OS_PTE_CHANGED || what == OS_PTE_REMOVED))
+    if (mm->owner != NULL && (what == OS_PTE_CHANGED || what == OS_PTE_REMOVED))
         mm->owner->pending |= OS_SYSRET_TLB_FLUSH;
     if (mm->hook != NULL)
         mm->hook(mm->hook_arg, va, len, what);
