@@ -17,9 +17,11 @@
  *            (syscall also clobbers rcx = rip of the next insn, r11 = rflags)
  *   riscv64: nr = a7;  args a0..a5;                result -> a0
  *
- * Processes: fork (clone with fork's flags), wait4/waitid, getppid
- * (section 6); the runner switches between them on one vCPU.
- * Not modelled: threads (clone with CLONE_VM), vfork, exec, SIGCHLD
+ * Processes: fork and vfork (clone with their flags), execve/execveat
+ * (static ELFs and #! scripts), wait4/waitid, getppid (section 6); the
+ * runner switches between them on one vCPU.
+ * Not modelled: threads (clone with CLONE_VM without CLONE_VFORK),
+ * dynamically linked programs (exec says ENOEXEC), SIGCHLD
  * delivery, signals between processes, signal
  * delivery (actions are recorded and readable; sending and frames are the
  * runner's business), sockets, ptys, file locks, inotify/epoll, the vDSO.
@@ -247,7 +249,18 @@ typedef struct os_proc_stats {
 
 const os_proc_stats *os_proc_get_stats(const os_proc *p);
 
-/* ==== 6. Processes: fork and wait ===================================== */
+/* ==== 6. Processes: fork, vfork, exec and wait ======================== */
+
+/*
+ * vfork (clone with CLONE_VM | CLONE_VFORK | SIGCHLD, optionally a new
+ * stack, as glibc's vfork and posix_spawn use it): the child shares the
+ * caller's address space (held by pointer, one reference per process)
+ * and the runner holds the caller until the child execs or exits
+ * (OS_SYSRET_VFORK). execve builds the new program's address space aside
+ * and fails with the caller untouched; once it succeeds the old space is
+ * let go of and the runner starts the program (OS_SYSRET_EXEC). Other
+ * clone flags: -ENOSYS, reported once.
+ */
 
 /*
  * fork (clone with SIGCHLD as the exit signal, optionally CLONE_CHILD_
