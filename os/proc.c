@@ -159,20 +159,6 @@ int get_user_path(os_proc *p, uint64_t va, char *buf)
     return 0;
 }
 
-/* ---- the PTE hook -------------------------------------------------- */
-
-static void proc_pte_hook(void *arg, uint64_t va, uint64_t len,
-                          os_pte_change what)
-{
-    os_proc *p = arg;
-    if (p->u.ctx->tlb != NULL)
-        os_tlb_sync(p->u.ctx, p->as.tag, va, len, what);
-    if (what == OS_PTE_CHANGED || what == OS_PTE_REMOVED)
-        p->pending |= OS_SYSRET_TLB_FLUSH;
-    if (p->cfg.pte_hook != NULL)
-        p->cfg.pte_hook(p->cfg.pte_hook_arg, va, len, what);
-}
-
 /* ---- creation ------------------------------------------------------ */
 
 __attribute__((format(printf, 4, 5))) static int
@@ -324,7 +310,7 @@ static int load(os_proc *p, const char *elf_path, os_proc_entry *entry,
         p->cfg.gid,  p->cfg.hwcap,
         0,           0,
         NULL,        p->rng};
-    int rc = os_elf_exec(&p->as, &p->u, f, &ep, &entry->exec, err, errlen);
+    int rc = os_elf_exec(&p->mm->as, &p->u, f, &ep, &entry->exec, err, errlen);
     os_file_put(f);
     if (rc != 0)
         return rc;
@@ -377,16 +363,16 @@ int os_proc_create(const os_proc_config *cfg, os_kernel *k,
     p->ppid = OS_PROC_PPID;
     int rc = setup(p, elf_path, err, errlen);
     if (rc == 0) {
-        rc = os_aspace_init(&p->as, k);
+        rc = proc_mm_new(k, &p->mm);
         if (rc != 0)
             fail(err, errlen, rc, "address space: %s", os_errno_name(rc));
     }
     if (rc == 0) {
-        p->as_ready = true;
         if (uaccess_ctx != NULL)
-            user_state_keeping_cpu(&p->as, &uaccess_ctx->st);
-        os_uaccess_init(&p->u, &p->as, uaccess_ctx);
-        os_aspace_set_hook(&p->as, proc_pte_hook, p);
+            user_state_keeping_cpu(&p->mm->as, &uaccess_ctx->st);
+        os_uaccess_init(&p->u, &p->mm->as, uaccess_ctx);
+        proc_mm_hook_on(p->mm);
+        proc_mm_own(p);
         rc = load(p, elf_path, entry, err, errlen);
     }
     if (rc != 0) {
@@ -403,8 +389,8 @@ void os_proc_destroy(os_proc *p)
         return;
     proc_unlink(p);
     fdt_destroy(&p->fds);
-    if (p->as_ready)
-        os_aspace_destroy(&p->as);
+    proc_mm_put(p->mm, p);
+    p->mm = NULL;
     for (size_t i = 0; i < p->nsynced; i++) {
         os_file_sync(p->synced[i]);
         os_file_put(p->synced[i]);
@@ -424,14 +410,15 @@ void os_proc_set_uaccess_ctx(os_proc *p, mmu_ctx *ctx)
     if (ctx != NULL) {
         p->u.ctx = ctx;
     } else {
-        os_aspace_make_ctx(&p->as, &p->own_ctx);
+        os_aspace_make_ctx(&p->mm->as, &p->own_ctx);
         p->u.ctx = &p->own_ctx;
     }
+    proc_mm_own(p);
 }
 
 os_aspace *os_proc_aspace(os_proc *p)
 {
-    return &p->as;
+    return &p->mm->as;
 }
 
 os_abi os_proc_abi(const os_proc *p)
@@ -492,6 +479,7 @@ int64_t os_syscall(os_proc *p, uint64_t nr, const uint64_t a[6], os_sysret *out)
     if (nr < OS_SYSCALL_NR_MAX)
         p->st.by_nr[nr]++;
     p->pending = 0;
+    proc_mm_own(p);
     const sys_entry *e = sys_lookup(p, nr);
     int64_t r;
     if (e == NULL || e->fn == sys_enosys) {
@@ -523,7 +511,8 @@ os_fault_result os_proc_handle_fault(os_proc *p, uint64_t va, mmu_access access,
                                      os_fault_outcome *out)
 {
     os_fault_req rq = {va, access, user, hw};
-    os_fault_handle(&p->as, &rq, out);
+    proc_mm_own(p);
+    os_fault_handle(&p->mm->as, &rq, out);
     switch (out->result) {
     case OS_FAULT_HANDLED:
     case OS_FAULT_SIGNAL:

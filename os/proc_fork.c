@@ -1,6 +1,7 @@
 /*
  * proc_fork.c - processes on one vCPU (see mmuemu/linux.h, section 6):
- * fork (clone with fork's flags), the process tree, wait4/waitid, and
+ * fork and vfork (clone with their flags: a copied address space, or the
+ * caller's shared while it waits), the process tree, wait4/waitid, and
  * the reads that would block while another process can run.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -15,6 +16,8 @@
 
 #define L_SIGCHLD              17
 #define L_CSIGNAL              0xffu
+#define L_CLONE_VM             0x00000100u
+#define L_CLONE_VFORK          0x00004000u
 #define L_CLONE_PARENT_SETTID  0x00100000u
 #define L_CLONE_CHILD_CLEARTID 0x00200000u
 #define L_CLONE_CHILD_SETTID   0x01000000u
@@ -76,6 +79,13 @@ bool proc_read_would_block(os_proc *p, ofd *o)
     return poll(&pf, 1, 0) == 0;
 }
 
+uint32_t proc_tag(const os_proc *p)
+{
+    if (p->k->arch != MMU_ARCH_RISCV)
+        return 0;
+    return (uint32_t)(p->pid - OS_PROC_PID) & RV_ASID_MASK;
+}
+
 /* ---- fork ------------------------------------------------------------ */
 
 static int copy_fds(os_proc *c, const os_proc *parent)
@@ -92,19 +102,9 @@ static int copy_fds(os_proc *c, const os_proc *parent)
     return 0;
 }
 
-static void fork_pte_hook(void *arg, uint64_t va, uint64_t len,
-                          os_pte_change what)
-{
-    os_proc *p = arg;
-    if (p->u.ctx->tlb != NULL)
-        os_tlb_sync(p->u.ctx, p->as.tag, va, len, what);
-    if (what == OS_PTE_CHANGED || what == OS_PTE_REMOVED)
-        p->pending |= OS_SYSRET_TLB_FLUSH;
-    if (p->cfg.pte_hook != NULL)
-        p->cfg.pte_hook(p->cfg.pte_hook_arg, va, len, what);
-}
-
-int os_proc_fork(os_proc *parent, os_proc **child)
+/* A child of parent: its own address space copied (fork), or parent's
+ * shared (share: vfork). */
+static int new_child(os_proc *parent, bool share, os_proc **child)
 {
     *child = NULL;
     os_proc *c = calloc(1, sizeof *c);
@@ -131,15 +131,18 @@ int os_proc_fork(os_proc *parent, os_proc **child)
     }
     if (rc == 0)
         rc = copy_fds(c, parent);
-    if (rc == 0)
-        rc = os_aspace_init(&c->as, c->k);
-    if (rc == 0) {
-        c->as_ready = true;
-        if (c->k->arch == MMU_ARCH_RISCV) /* a distinct ASID per process */
-            c->as.tag = (uint32_t)(c->pid - OS_PROC_PID) & RV_ASID_MASK;
-        os_uaccess_init(&c->u, &c->as, parent->u.ctx);
-        rc = os_aspace_fork(&c->as, &parent->as);
-        os_aspace_set_hook(&c->as, fork_pte_hook, c);
+    if (rc == 0 && share) {
+        c->mm = proc_mm_get(parent->mm);
+        os_uaccess_init(&c->u, &c->mm->as, parent->u.ctx);
+    } else if (rc == 0) {
+        rc = proc_mm_new(c->k, &c->mm);
+    }
+    if (rc == 0 && !share) {
+        c->mm->as.tag = proc_tag(c);
+        os_uaccess_init(&c->u, &c->mm->as, parent->u.ctx);
+        rc = os_aspace_fork(&c->mm->as, &parent->mm->as);
+        proc_mm_hook_on(c->mm);
+        proc_mm_own(c);
     }
     if (rc != 0) {
         os_proc_destroy(c);
@@ -170,12 +173,17 @@ int os_proc_fork(os_proc *parent, os_proc **child)
     return 0;
 }
 
+int os_proc_fork(os_proc *parent, os_proc **child)
+{
+    return new_child(parent, false, child);
+}
+
 /* The child's memory through a ctx of its own (the shared one runs the
  * parent's root until the runner switches). */
 static int put_child_u32(os_proc *c, uint64_t va, uint32_t v)
 {
     os_uaccess u;
-    os_uaccess_init(&u, &c->as, NULL);
+    os_uaccess_init(&u, &c->mm->as, NULL);
     uint8_t b[4];
     st_u32(b, 0, v);
     return os_copy_to_user(&u, va, b, 4) == 0 ? 0 : -OS_EFAULT;
@@ -185,18 +193,22 @@ static int64_t do_fork(os_proc *p, uint64_t flags, uint64_t newsp,
                        uint64_t ptid, uint64_t ctid, os_sysret *out)
 {
     const uint64_t ok = L_CSIGNAL | L_CLONE_PARENT_SETTID |
-                        L_CLONE_CHILD_CLEARTID | L_CLONE_CHILD_SETTID;
-    if ((flags & ~ok) != 0 || (flags & L_CSIGNAL) != L_SIGCHLD || newsp != 0) {
+                        L_CLONE_CHILD_CLEARTID | L_CLONE_CHILD_SETTID |
+                        L_CLONE_VM | L_CLONE_VFORK;
+    const uint64_t vfork = L_CLONE_VM | L_CLONE_VFORK;
+    bool share = (flags & vfork) == vfork;
+    if ((flags & ~ok) != 0 || (flags & L_CSIGNAL) != L_SIGCHLD ||
+        (!share && (flags & vfork) != 0)) {
         if (!p->clone_reported)
             proc_report(p,
                         "clone flags %#llx (stack %#llx) not implemented "
-                        "(only fork's): -ENOSYS",
+                        "(only fork's and vfork's): -ENOSYS",
                         (unsigned long long)flags, (unsigned long long)newsp);
         p->clone_reported = true;
         return -OS_ENOSYS;
     }
     os_proc *c;
-    int rc = os_proc_fork(p, &c);
+    int rc = new_child(p, share, &c);
     if (rc != 0)
         return rc;
     if (flags & L_CLONE_CHILD_SETTID)
@@ -204,8 +216,9 @@ static int64_t do_fork(os_proc *p, uint64_t flags, uint64_t newsp,
     c->tid_address = (flags & L_CLONE_CHILD_CLEARTID) ? ctid : 0;
     if (flags & L_CLONE_PARENT_SETTID)
         (void)put_user_u32(p, ptid, (uint32_t)c->pid);
-    out->flags |= OS_SYSRET_FORK;
+    out->flags |= OS_SYSRET_FORK | (share ? OS_SYSRET_VFORK : 0);
     out->child = c;
+    out->child_sp = newsp;
     return c->pid;
 }
 
@@ -220,6 +233,12 @@ int64_t sys_fork(os_proc *p, const uint64_t *a, os_sysret *out)
 {
     (void)a;
     return do_fork(p, L_SIGCHLD, 0, 0, 0, out);
+}
+
+int64_t sys_vfork(os_proc *p, const uint64_t *a, os_sysret *out)
+{
+    (void)a;
+    return do_fork(p, L_CLONE_VM | L_CLONE_VFORK | L_SIGCHLD, 0, 0, 0, out);
 }
 
 /* ---- wait ------------------------------------------------------------ */

@@ -132,6 +132,29 @@ int fdt_install_at(fdtable *t, int fd, ofd *o, int limit, bool cloexec);
 int fdt_close(fdtable *t, int fd);
 bool *fdt_cloexec(fdtable *t, int fd);
 
+/* ---- the address space, shared by pointer (proc_mm.c) --------------- */
+
+/* Linux's mm_struct: one reference per process using the space. */
+typedef struct proc_mm {
+    os_aspace as;
+    unsigned users;
+    os_proc *owner;    /* whose call or fault runs on it (the PTE hook's) */
+    mmu_ctx *ctx;      /* the model TLB kept coherent: the owner's */
+    os_pte_hook hook;  /* the owner's config pte_hook */
+    void *hook_arg;
+} proc_mm;
+
+/* A new empty space with one user (no PTE hook yet). @return 0 and *out,
+ * or a negative errno. */
+int proc_mm_new(os_kernel *k, proc_mm **out);
+/* From now on the space's PTE changes reach its owner (see proc_mm.c). */
+void proc_mm_hook_on(proc_mm *mm);
+proc_mm *proc_mm_get(proc_mm *mm);
+/* p lets go of mm (NULL: nothing); the last user destroys it. */
+void proc_mm_put(proc_mm *mm, const os_proc *p);
+/* p's call or fault is about to run on its space: p owns the hook. */
+void proc_mm_own(os_proc *p);
+
 /* ---- the process ---------------------------------------------------- */
 
 typedef struct os_rlimit {
@@ -143,10 +166,9 @@ struct os_proc {
     char *sysroot, *exe_path, *host_exe;
     os_abi abi;
     os_kernel *k;
-    os_aspace as;
+    proc_mm *mm; /* NULL until created; shared with a vfork child */
     os_uaccess u;
     mmu_ctx own_ctx;
-    bool as_ready;
     fdtable fds;
     int rootfd;           /* host directory fd of the sysroot */
     char cwd[L_PATH_MAX]; /* canonical guest path */
@@ -195,6 +217,9 @@ void proc_raise(os_proc *p, int signo, os_sysret *out);
 /* Would a read of o block (a pipe, FIFO, tty or socket with nothing to
  * read) while the runner has another process to run (p->may_block)? */
 bool proc_read_would_block(os_proc *p, ofd *o);
+/* The tag p's address spaces carry: on RISC-V an ASID per process (from
+ * its pid; 0 for the first), on x86 0 (no PCID). */
+uint32_t proc_tag(const os_proc *p);
 /* Take p out of the process tree (its children become orphans). */
 void proc_unlink(os_proc *p);
 /* Remember a file mapped shared and writable (synced at exit). */
@@ -258,6 +283,34 @@ const char *sysroot_rel(const char *canon);
 /* The base directory of dirfd for relative paths: 0 and *dir, -EBADF,
  * -ENOTDIR. */
 int sysroot_dirfd_path(os_proc *p, int dirfd, const char **dir);
+
+/* ---- execve's strings (proc_exec_args.c) ---------------------------- */
+
+/* A list of owned strings, NULL-terminated once it holds one. */
+typedef struct exec_strv {
+    char **s;
+    size_t n, cap;
+} exec_strv;
+
+typedef struct exec_args {
+    exec_strv argv, envp;
+    uint64_t room; /* bytes the strings may still take (NULs included) */
+} exec_args;
+
+/*
+ * Copy argv and envp from the caller's memory as Linux does (see
+ * proc_exec_args.c), filename counting as the first string. @return 0,
+ * -EFAULT, -E2BIG or -ENOMEM (nothing to free then).
+ */
+int exec_args_copy(os_proc *p, exec_args *x, const char *filename,
+                   uint64_t uargv, uint64_t uenvp);
+void exec_args_free(exec_args *x);
+void exec_strv_free(exec_strv *v);
+/* A string the kernel adds (copy_string_kernel): -E2BIG past the room. */
+int exec_args_add(exec_args *x, exec_strv *v, const char *s);
+/* binfmt_script's edits: argv[0] goes; s goes in front. */
+void exec_args_drop_first(exec_args *x);
+int exec_args_prepend(exec_args *x, const char *s);
 
 /* ---- stat images (sys_stat.c) --------------------------------------- */
 
@@ -378,6 +431,10 @@ SYS(wait4);
 SYS(waitid);
 SYS(clone);
 SYS(fork);
+SYS(vfork);
+/* execve (proc_exec.c) */
+SYS(execve);
+SYS(execveat);
 SYS(getrusage);
 SYS(times);
 SYS(fadvise64);

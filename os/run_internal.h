@@ -65,6 +65,8 @@ typedef struct run_task {
     mmu_user_regs regs;
     uint64_t tls[2]; /* x86 FS/GS base */
     bool zombie;     /* exited: never runs again (its parent reaps it) */
+    bool vfork_wait; /* its vfork child has its memory: it does not run */
+    os_proc *vfork_parent; /* vfork child: whom its exec or exit frees */
 } run_task;
 
 typedef struct run_machine {
@@ -102,6 +104,10 @@ typedef struct run_machine {
     os_proc *root;
     bool blocked;            /* the call would block: run another task */
     unsigned blocked_in_row; /* blocked calls without progress */
+    /* execve succeeded: the new program's entry, loaded before the vCPU
+     * goes on; vfork: the caller waits, another task runs */
+    bool exec_pending, vfork_pending;
+    uint64_t exec_pc, exec_sp;
 } run_machine;
 
 /* ---- run_host.c --------------------------------------------------- */

@@ -183,9 +183,12 @@ static void save_task(run_machine *m, run_task *t, uint64_t pc)
 }
 
 /* fork made child: it goes on from the call with the result 0, in a copy
- * of the caller's registers. */
-static void add_child(run_machine *m, os_proc *child, const mmu_user_call *c)
+ * of the caller's registers (copy_thread(): sp = the new stack if one was
+ * given). vfork: the caller waits until the child execs or exits. */
+static void add_child(run_machine *m, const os_sysret *sr,
+                      const mmu_user_call *c)
 {
+    os_proc *child = sr->child;
     run_task *n = realloc(m->tasks, (m->ntasks + 1) * sizeof *n);
     if (n == NULL) { /* cannot run it: it dies at once */
         os_proc_kill(child, OS_SIGKILL);
@@ -197,6 +200,13 @@ static void add_child(run_machine *m, os_proc *child, const mmu_user_call *c)
     t->p = child;
     save_task(m, t, c->next_pc);
     t->regs.gpr[m->x86 ? MMU_USER_X86_RAX : 10] = 0; /* rax / a0 */
+    if (sr->child_sp != 0)
+        t->regs.gpr[m->x86 ? MMU_USER_X86_RSP : 2] = sr->child_sp;
+    if (sr->flags & OS_SYSRET_VFORK) {
+        t->vfork_parent = m->p;
+        m->tasks[m->cur].vfork_wait = true;
+        m->vfork_pending = true;
+    }
 }
 
 /* Run tasks[idx] on the vCPU: its root in CR3 / satp (the architectural
@@ -227,10 +237,69 @@ static size_t next_task(const run_machine *m)
 {
     for (size_t k = 1; k <= m->ntasks; k++) {
         size_t i = (m->cur + k) % m->ntasks;
-        if (!m->tasks[i].zombie)
+        if (!m->tasks[i].zombie && !m->tasks[i].vfork_wait)
             return i;
     }
     return m->cur;
+}
+
+/* ---- exec and vfork ----------------------------------------------------- */
+
+/* The vfork child t let go of its parent's memory (exec or exit): the
+ * parent runs again. */
+static void vfork_release(run_machine *m, run_task *t)
+{
+    if (t->vfork_parent == NULL)
+        return;
+    for (size_t i = 0; i < m->ntasks; i++)
+        if (m->tasks[i].p == t->vfork_parent)
+            m->tasks[i].vfork_wait = false;
+    t->vfork_parent = NULL;
+}
+
+/* execve replaced the running task's program: its new root the
+ * architectural way (a tag the old program's entries may still hold in
+ * the model TLB: flushed), then the registers as start_thread() leaves
+ * them: all 0 but pc and sp, FS/GS base 0, the FP state as after reset
+ * (x86 FCW 0x37f, MXCSR 0x1f80; RISC-V f0..f31 and fcsr 0). */
+static void exec_enter(run_machine *m)
+{
+    mmu_ctx *ctx = mmu_glue_mmu(m->g);
+    const os_aspace *as = os_proc_aspace(m->p);
+    mmu_glue_user_set_root(m->g, os_aspace_root_reg(as));
+    if (ctx->tlb != NULL)
+        mmu_tlb_flush_tag(ctx->tlb, as->tag);
+    mmu_user_regs r;
+    memset(&r, 0, sizeof r);
+    r.pc = m->exec_pc;
+    r.gpr[m->x86 ? MMU_USER_X86_RSP : 2] = m->exec_sp;
+    if (m->x86) {
+        r.fp[0] = 0x7f; /* FCW 0x037f */
+        r.fp[1] = 0x03;
+        r.fp[25] = 0x1f; /* MXCSR 0x1f80 */
+        r.fp[24] = 0x80;
+        mmu_glue_user_set_tls(m->g, OS_TLS_FS, 0);
+        mmu_glue_user_set_tls(m->g, OS_TLS_GS, 0);
+    }
+    mmu_glue_user_set_regs(m->g, &r);
+    vfork_release(m, &m->tasks[m->cur]);
+}
+
+/* After a call: start an exec'd program, or leave a caller that vforked
+ * for another task. @return true if the vCPU state is set. */
+static bool exec_or_vfork(run_machine *m)
+{
+    if (m->exec_pending) {
+        m->exec_pending = false;
+        exec_enter(m);
+        return true;
+    }
+    if (!m->vfork_pending)
+        return false;
+    m->vfork_pending = false;
+    save_task(m, &m->tasks[m->cur], m->x86 ? UINT64_MAX : m->call.next_pc);
+    load_task(m, next_task(m));
+    return true;
 }
 
 /* The running task's call would block: it re-issues the call when it runs
@@ -250,6 +319,7 @@ static void block_switch(run_machine *m)
  * the next task runs. */
 static void task_exited(run_machine *m)
 {
+    vfork_release(m, &m->tasks[m->cur]);
     m->tasks[m->cur].zombie = true;
     m->exited = false;
     m->status = 0;
@@ -289,9 +359,15 @@ static uint32_t run_call(run_machine *m, const mmu_user_call *c)
         }
         return sr.flags;
     }
+    if (sr.flags & OS_SYSRET_EXEC) { /* no result: a new program */
+        m->exec_pending = true;
+        m->exec_pc = sr.entry_pc;
+        m->exec_sp = sr.entry_sp;
+        return sr.flags;
+    }
     mmu_glue_user_set_result(m->g, c, (uint64_t)sr.ret);
     if (sr.flags & OS_SYSRET_FORK)
-        add_child(m, sr.child, c);
+        add_child(m, &sr, c);
     if (sr.flags & OS_SYSRET_SIGNAL)
         call_signal(m, c, sr.signo);
     return sr.flags;
@@ -315,7 +391,8 @@ static bool x86_call(mmu_glue *g, const mmu_user_call *c, void *arg)
      * of the call): the run loop flushes it before the vCPU goes on. */
     if (!m->flush_pending &&
         !(fl & (OS_SYSRET_EXITED | OS_SYSRET_TLB_FLUSH | OS_SYSRET_TLS |
-                OS_SYSRET_SIGNAL | OS_SYSRET_BLOCKED)))
+                OS_SYSRET_SIGNAL | OS_SYSRET_BLOCKED | OS_SYSRET_EXEC |
+                OS_SYSRET_VFORK)))
         return true;
     m->pending = RUN_CALL;
     m->call_done = true;
@@ -639,6 +716,8 @@ static uint64_t settle(run_machine *m)
             return UINT64_MAX;
         }
         if (m->exited)
+            return UINT64_MAX;
+        if (exec_or_vfork(m))
             return UINT64_MAX;
         if (!m->call_signal)
             return m->x86 ? UINT64_MAX : m->call.next_pc;

@@ -75,10 +75,10 @@ static bool enough_memory(const os_proc *p, uint64_t bytes)
 int64_t sys_brk(os_proc *p, const uint64_t *a, os_sysret *out)
 {
     (void)out;
-    uint64_t old = p->as.brk, want = a[0];
+    uint64_t old = p->mm->as.brk, want = a[0];
     if (want > old && !enough_memory(p, want - old))
         return (int64_t)old;
-    uint64_t now = os_aspace_brk(&p->as, want);
+    uint64_t now = os_aspace_brk(&p->mm->as, want);
     if (now != old)
         mm_changed(p);
     return (int64_t)now;
@@ -169,7 +169,7 @@ int64_t sys_mmap(os_proc *p, const uint64_t *a, os_sysret *out)
     if (account && !enough_memory(p, len))
         return -OS_ENOMEM;
     uint64_t got;
-    int rc = os_aspace_map(&p->as, &r, &got);
+    int rc = os_aspace_map(&p->mm->as, &r, &got);
     if (rc != 0)
         return rc;
     mm_changed(p);
@@ -181,7 +181,7 @@ int64_t sys_mmap(os_proc *p, const uint64_t *a, os_sysret *out)
 int64_t sys_munmap(os_proc *p, const uint64_t *a, os_sysret *out)
 {
     (void)out;
-    int rc = os_aspace_unmap(&p->as, a[0], a[1]);
+    int rc = os_aspace_unmap(&p->mm->as, a[0], a[1]);
     if (rc == 0)
         mm_changed(p);
     return rc;
@@ -197,7 +197,7 @@ int64_t sys_mprotect(os_proc *p, const uint64_t *a, os_sysret *out)
     if ((prot & L_PROT_GROWSDOWN) && (prot & L_PROT_GROWSUP))
         return -OS_EINVAL;
     int rc = os_aspace_protect(
-        &p->as, a[0], a[1], prot & (L_PROT_READ | L_PROT_WRITE | L_PROT_EXEC));
+        &p->mm->as, a[0], a[1], prot & (L_PROT_READ | L_PROT_WRITE | L_PROT_EXEC));
     mm_changed(p);
     return rc;
 }
@@ -212,12 +212,12 @@ int64_t sys_mremap(os_proc *p, const uint64_t *a, os_sysret *out)
         return -OS_EINVAL;
     uint32_t f = ((flags & L_MREMAP_MAYMOVE) ? OS_MREMAP_MAYMOVE : 0) |
                  ((flags & L_MREMAP_FIXED) ? OS_MREMAP_FIXED : 0);
-    os_vma *v = os_vma_find(&p->as.vmas, a[0]);
+    os_vma *v = os_vma_find(&p->mm->as.vmas, a[0]);
     if (v != NULL && (v->flags & OS_VM_ACCOUNT) && a[2] > a[1] &&
         !enough_memory(p, a[2] - a[1]))
         return -OS_ENOMEM;
     uint64_t got;
-    int rc = os_aspace_remap(&p->as, a[0], a[1], a[2], f, a[4], &got);
+    int rc = os_aspace_remap(&p->mm->as, a[0], a[1], a[2], f, a[4], &got);
     if (rc != 0)
         return rc;
     mm_changed(p);
@@ -239,7 +239,7 @@ int64_t sys_madvise(os_proc *p, const uint64_t *a, os_sysret *out)
         adv == L_MADV_SOFT_OFFLINE)
         return -OS_EINVAL;
     if (adv == L_MADV_DONTNEED) {
-        int rc = os_aspace_dontneed(&p->as, start, len);
+        int rc = os_aspace_dontneed(&p->mm->as, start, len);
         mm_changed(p);
         return rc;
     }
@@ -252,7 +252,7 @@ int64_t sys_madvise(os_proc *p, const uint64_t *a, os_sysret *out)
     if (adv == L_MADV_REMOVE)
         return -OS_EINVAL; /* only for shared mappings with holes */
     for (uint64_t pos = start; pos < start + l;) {
-        os_vma *v = os_vma_find_above(&p->as.vmas, pos);
+        os_vma *v = os_vma_find_above(&p->mm->as.vmas, pos);
         if (v == NULL || v->start > pos)
             return -OS_ENOMEM;
         pos = v->end;
@@ -291,7 +291,7 @@ int64_t sys_msync(os_proc *p, const uint64_t *a, os_sysret *out)
         return -OS_ENOMEM;
     int rc = 0;
     for (uint64_t pos = start; pos < end;) {
-        os_vma *v = os_vma_find_above(&p->as.vmas, pos);
+        os_vma *v = os_vma_find_above(&p->mm->as.vmas, pos);
         if (v == NULL || v->start >= end)
             return -OS_ENOMEM;
         if (v->start > pos)
@@ -300,7 +300,7 @@ int64_t sys_msync(os_proc *p, const uint64_t *a, os_sysret *out)
         uint64_t e = v->end < end ? v->end : end;
         if (v->file != NULL && (v->flags & OS_VM_SHARED)) {
             msync_arg m = {v};
-            as_for_each_leaf(&p->as, s, e, mark_dirty, &m);
+            as_for_each_leaf(&p->mm->as, s, e, mark_dirty, &m);
             if (os_file_sync(v->file) != 0)
                 return -OS_EIO;
         }

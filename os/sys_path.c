@@ -85,11 +85,11 @@ static int64_t open_maps(os_proc *p, uint32_t flags, bool cloexec)
 {
     if ((flags & L_O_ACCMODE) != L_O_RDONLY)
         return -OS_EACCES;
-    size_t n = os_aspace_format_maps(&p->as, NULL, 0);
+    size_t n = os_aspace_format_maps(&p->mm->as, NULL, 0);
     char *buf = malloc(n + 1);
     if (buf == NULL)
         return -OS_ENOMEM;
-    os_aspace_format_maps(&p->as, buf, n + 1);
+    os_aspace_format_maps(&p->mm->as, buf, n + 1);
     ofd *o = ofd_new(OFD_MEM, -1, L_O_RDONLY, "/proc/self/maps");
     if (o == NULL) {
         free(buf);

@@ -44,8 +44,8 @@
     X(sendfile, 71, 40, sendfile, false)                                       \
     X(clone, 220, 56, clone, false)                                            \
     X(fork, -1, 57, fork, false)                                               \
-    X(vfork, -1, 58, enosys, false)                                            \
-    X(execve, 221, 59, enosys, false)                                          \
+    X(vfork, -1, 58, vfork, false)                                             \
+    X(execve, 221, 59, execve, false)                                          \
     X(exit, 93, 60, exit, false)                                               \
     X(wait4, 260, 61, wait4, false)                                            \
     X(waitid, 95, 247, waitid, false)                                          \
@@ -112,6 +112,7 @@
     X(prlimit64, 261, 302, prlimit64, false)                                   \
     X(getcpu, 168, 309, getcpu, false)                                         \
     X(getrandom, 278, 318, getrandom, false)                                   \
+    X(execveat, 281, 322, execveat, false)                                     \
     X(statx, 291, 332, statx, false)                                           \
     X(rseq, 293, 334, enosys, true)                                            \
     X(clone3, 435, 435, enosys, true)                                          \

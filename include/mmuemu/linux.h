@@ -17,9 +17,11 @@
  *            (syscall also clobbers rcx = rip of the next insn, r11 = rflags)
  *   riscv64: nr = a7;  args a0..a5;                result -> a0
  *
- * Processes: fork (clone with fork's flags), wait4/waitid, getppid
- * (section 6); the runner switches between them on one vCPU.
- * Not modelled: threads (clone with CLONE_VM), vfork, exec, SIGCHLD
+ * Processes: fork and vfork (clone with their flags), execve/execveat
+ * (static ELFs and #! scripts), wait4/waitid, getppid (section 6); the
+ * runner switches between them on one vCPU.
+ * Not modelled: threads (clone with CLONE_VM without CLONE_VFORK),
+ * dynamically linked programs (exec says ENOEXEC), SIGCHLD
  * delivery, signals between processes, signal
  * delivery (actions are recorded and readable; sending and frames are the
  * runner's business), sockets, ptys, file locks, inotify/epoll, the vDSO.
@@ -162,6 +164,15 @@ os_abi os_proc_abi(const os_proc *p);
  * while another process may fill it): nothing was done and no result is
  * set; the runner runs another process and re-issues the call later. */
 #define OS_SYSRET_BLOCKED (1u << 7)
+/* execve replaced the program (and the address space: os_proc_aspace
+ * gives the new one): the runner loads the new root into CR3 / satp
+ * and starts entry_pc with sp = entry_sp and every other register
+ * cleared, as start_thread() does (x86 FS/GS base 0); no result is set. */
+#define OS_SYSRET_EXEC (1u << 8)
+/* With FORK: clone(CLONE_VM | CLONE_VFORK) made a child sharing the
+ * caller's address space; the caller does not run again until the child
+ * execs or exits. child_sp: the child's sp (0: the caller's). */
+#define OS_SYSRET_VFORK (1u << 9)
 
 typedef struct os_sysret {
     int64_t ret;     /* for rax / a0: value or -errno */
@@ -170,6 +181,8 @@ typedef struct os_sysret {
                         signo when a signal killed it) */
     int signo;       /* SIGNAL */
     os_proc *child;  /* FORK: the new process (the runner's to run) */
+    uint64_t child_sp;           /* VFORK */
+    uint64_t entry_pc, entry_sp; /* EXEC */
 } os_sysret;
 
 /*
@@ -236,7 +249,18 @@ typedef struct os_proc_stats {
 
 const os_proc_stats *os_proc_get_stats(const os_proc *p);
 
-/* ==== 6. Processes: fork and wait ===================================== */
+/* ==== 6. Processes: fork, vfork, exec and wait ======================== */
+
+/*
+ * vfork (clone with CLONE_VM | CLONE_VFORK | SIGCHLD, optionally a new
+ * stack, as glibc's vfork and posix_spawn use it): the child shares the
+ * caller's address space (held by pointer, one reference per process)
+ * and the runner holds the caller until the child execs or exits
+ * (OS_SYSRET_VFORK). execve builds the new program's address space aside
+ * and fails with the caller untouched; once it succeeds the old space is
+ * let go of and the runner starts the program (OS_SYSRET_EXEC). Other
+ * clone flags: -ENOSYS, reported once.
+ */
 
 /*
  * fork (clone with SIGCHLD as the exit signal, optionally CLONE_CHILD_
