@@ -648,6 +648,50 @@ static void pkru_and_ac_judged_at_hit(void **state)
     TU_EQ_HEX("faults came from the TLB", t->ctx.stats.walks, walks);
 }
 
+/* mmu_translate() keeps what it derives from the state (mode, PCID,
+ * canonical width, the control bits rights are judged under) across
+ * calls: state written directly, without an operation, must still take
+ * effect at the next translation. */
+static void direct_state_writes_take_effect(void **state)
+{
+    fx *f = *state;
+    tu_machine *t = fx_up(f, MMU_MODE_X86_4LEVEL, &cfg_fa);
+    mmu_x86_state *x = &t->ctx.st.x86;
+    mmu_result r;
+    mmu_fault flt;
+    uint64_t root = mmu_pt_root_reg(&t->pt);
+    map(&t->pt, VA_A, PA_A_OLD, K4, X86_PTE_P | X86_PTE_A | X86_PTE_D);
+    x->cr4 |= X86_CR4_PCIDE;
+    expect_pa(t, "fill pcid 0", VA_A, MMU_READ, 0, MISS, PA_A_OLD);
+    expect_pa(t, "hit pcid 0", VA_A, MMU_READ, 0, HIT, PA_A_OLD);
+    x->cr3 = root | OTHER_PCID;
+    expect_pa(t, "pcid 5: its own entry", VA_A, MMU_READ, 0, MISS, PA_A_OLD);
+    x->cr3 = root;
+    expect_pa(t, "pcid 0 again", VA_A, MMU_READ, 0, HIT, PA_A_OLD);
+    /* CR0.WP written directly: a supervisor write to the read-only page. */
+    x->cr0 &= ~X86_CR0_WP;
+    expect_pa(t, "WP=0 write hits", VA_A, MMU_WRITE, 0, HIT, PA_A_OLD);
+    x->cr0 |= X86_CR0_WP;
+    expect_pf(t, "WP=1 write faults", VA_A, MMU_WRITE, 0,
+              X86_PF_P | X86_PF_W);
+    expect_pa(t, "refill", VA_A, MMU_READ, 0, MISS, PA_A_OLD);
+    /* Canonical form is checked before the TLB, at every access. */
+    assert_false(tu_translate(t, NONCANON, MMU_READ, 0, 0, &r, &flt));
+    assert_int_equal(flt.kind, MMU_FAULT_GP);
+    /* PG cleared directly: untranslated, the entry left alone. */
+    x->cr0 &= ~X86_CR0_PG;
+    assert_true(tu_translate(t, VA_A, MMU_READ, 0, 0, &r, &flt));
+    assert_false(r.tlb_hit);
+    TU_EQ_HEX("paging off", r.pa, VA_A);
+    x->cr0 |= X86_CR0_PG;
+    expect_pa(t, "paging on again", VA_A, MMU_READ, 0, HIT, PA_A_OLD);
+    /* The architecture switched under the same context. */
+    mmu_state_init_rv(&t->ctx.st, 64);
+    assert_true(tu_translate(t, VA_A, MMU_READ, RV_PRIV_S, 0, &r, &flt));
+    assert_false(r.tlb_hit);
+    TU_EQ_HEX("RISC-V Bare", r.pa, VA_A);
+}
+
 /* ---- PCIDs and global pages --------------------------------------------- */
 
 static void pcid_isolation_both_cached(void **state)
@@ -858,6 +902,7 @@ int main(void)
         T(stale_hit_returns_old_pa_miss_sees_new),
         T(cr0_wp_judged_at_hit),
         T(pkru_and_ac_judged_at_hit),
+        T(direct_state_writes_take_effect),
         T(pcid_isolation_both_cached),
         T(global_page_shared_across_pcids_with_pge),
         T(g_bit_without_pge_is_not_global),
