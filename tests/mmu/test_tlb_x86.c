@@ -184,7 +184,7 @@ static uint64_t total_flushes(const tu_machine *t)
 typedef enum fate { KEEP, DROP, NA } fate;
 
 typedef enum op_kind {
-    OP_INVLPG,    /* a = linear address */
+    OP_INVLPG,    /* a = linear address, b = the TLB's mmu_invlpg_scope */
     OP_CR3,       /* CR3 = root | a */
     OP_INVPCID,   /* type a, PCID b, address va */
     OP_CR0_XOR,   /* CR0 ^= a */
@@ -205,7 +205,9 @@ typedef struct inv_case {
     fate a_main, b_main, g_main, a_other;
 } inv_case;
 
-#define INVLPG(va_) OP_INVLPG, (va_), 0, 0
+#define INVLPG(va_) OP_INVLPG, (va_), MMU_INVLPG_ALL_PCIDS, 0
+/* INVLPG with the TLB configured for the SDM's minimum. */
+#define INVLPG_CUR(va_) OP_INVLPG, (va_), MMU_INVLPG_CURRENT_PCID, 0
 #define CR3(v_) OP_CR3, (v_), 0, 0
 #define INVPCID(type_, pcid_, va_) OP_INVPCID, (type_), (pcid_), (va_)
 #define CR0X(bits_) OP_CR0_XOR, (bits_), 0, 0
@@ -219,13 +221,20 @@ typedef struct inv_case {
 #define ALL_DROP DROP, DROP, DROP, DROP
 
 static const inv_case inv_cases[] = {
-    /* INVLPG (SDM 4.10.4.1): the page's entries for the current PCID and
-     * global entries for the page; other PCIDs' entries for the page
-     * survive; a non-canonical address is a NOP. */
-    {"invlpg_drops_page_in_current_pcid_only", true, true, INVLPG(VA_A), ST_OK,
-     DROP, KEEP, KEEP, KEEP},
+    /* INVLPG (SDM 4.10.4.1): by default the page's entries in every PCID,
+     * global ones included; with MMU_INVLPG_CURRENT_PCID (the SDM's
+     * minimum) the current PCID's and the global ones, other PCIDs'
+     * entries for the page surviving; a non-canonical address is a NOP. */
+    {"invlpg_drops_page_in_every_pcid", true, true, INVLPG(VA_A), ST_OK,
+     DROP, KEEP, KEEP, DROP},
+    {"invlpg_current_pcid_keeps_other_pcids", true, true, INVLPG_CUR(VA_A),
+     ST_OK, DROP, KEEP, KEEP, KEEP},
     {"invlpg_drops_global_page", true, true, INVLPG(VA_G), ST_OK,
      KEEP, KEEP, DROP, KEEP},
+    {"invlpg_current_pcid_drops_global_page", true, true, INVLPG_CUR(VA_G),
+     ST_OK, KEEP, KEEP, DROP, KEEP},
+    {"invlpg_current_pcid_pcide0_drops_page", false, false, INVLPG_CUR(VA_A),
+     ST_OK, DROP, KEEP, KEEP, NA},
     {"invlpg_pcide0_drops_page", false, false, INVLPG(VA_A), ST_OK,
      DROP, KEEP, KEEP, NA},
     {"invlpg_pcide0_drops_global_page", false, true, INVLPG(VA_G), ST_OK,
@@ -392,7 +401,10 @@ static void invalidation_case(void **state)
     fx *f = *state;
     const inv_run *run = f->arg;
     const inv_case *c = run->c;
-    tu_machine *t = fx_up(f, MMU_MODE_X86_4LEVEL, run->cfg);
+    mmu_tlb_config cfg = *run->cfg;
+    if (c->op == OP_INVLPG)
+        cfg.invlpg = (mmu_invlpg_scope)c->b;
+    tu_machine *t = fx_up(f, MMU_MODE_X86_4LEVEL, &cfg);
     mmu_pt other;
 
     map(&t->pt, VA_A, PA_A_OLD, K4, LEAF);
