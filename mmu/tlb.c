@@ -59,6 +59,54 @@ static bool array_init(tlb_array *a, const mmu_tlb_array_cfg *c,
     return a->e != NULL && a->plru != NULL;
 }
 
+/* Page shifts a mode can produce, smallest first. */
+static unsigned mode_shifts(mmu_paging_mode mode, const uint8_t **out)
+{
+    static const uint8_t s32[] = {12, 22}, pae[] = {12, 21},
+                         x64[] = {12, 21, 30},
+                         sv[] = {12, 16, 21, 30, 39, 48};
+    switch (mode) {
+    case MMU_MODE_X86_32:
+    case MMU_MODE_SV32:
+        return *out = s32, 2;
+    case MMU_MODE_X86_PAE:
+        return *out = pae, 2;
+    case MMU_MODE_X86_4LEVEL:
+    case MMU_MODE_X86_5LEVEL:
+        return *out = x64, 3;
+    case MMU_MODE_SV39:
+        return *out = sv, 4;
+    case MMU_MODE_SV48:
+        return *out = sv, 5;
+    case MMU_MODE_SV57:
+        return *out = sv, 6;
+    case MMU_MODE_NONE:
+    case MMU_MODE_COUNT:
+        break;
+    }
+    return *out = sv, 0;
+}
+
+/* The lookup order of a structure in a mode: every array, and in each
+ * the sizes of the mode it holds, smallest first. */
+static void probes_init(tlb_struct *s)
+{
+    for (unsigned mode = 0; mode < MMU_MODE_COUNT; mode++) {
+        const uint8_t *shifts;
+        unsigned ns = mode_shifts((mmu_paging_mode)mode, &shifts), n = 0;
+        for (unsigned i = 0; i < MMU_TLB_MAX_ARRAYS; i++) {
+            const tlb_array *a = &s->arr[i];
+            for (unsigned k = 0; k < ns && a->cfg.entries; k++)
+                if ((a->shifts >> shifts[k]) & 1)
+                    s->probes[mode][n++] = (tlb_probe){
+                        .e = a->e, .plru = a->plru, .ways = a->cfg.ways,
+                        .sets = a->sets, .set_mask = a->set_mask,
+                        .shift = shifts[k], .pow2 = pow2(a->sets)};
+        }
+        s->nprobes[mode] = (uint8_t)n;
+    }
+}
+
 static bool struct_init(tlb_struct *s, const mmu_tlb_array_cfg *c,
                         mmu_tlb_policy policy)
 {
@@ -91,6 +139,8 @@ struct mmu_tlb *mmu_tlb_new(const mmu_tlb_config *cfg)
      * be splintered down to 4 KiB). */
     ok = ok && (struct_sizes(&t->s[MMU_TLB_ITLB]) & MMU_TLB_4K) &&
          (struct_sizes(&t->s[MMU_TLB_DTLB]) & MMU_TLB_4K);
+    for (unsigned s = 0; ok && s < 3; s++)
+        probes_init(&t->s[s]);
     if (ok && cfg->pwc_entries) {
         t->pwc = calloc((size_t)cfg->pwc_entries * TLB_PWC_LEVELS,
                         sizeof *t->pwc);
@@ -141,7 +191,7 @@ void mmu_tlb_reset_stats(struct mmu_tlb *t)
 /* Tree PLRU: node n has children 2n+1, 2n+2; bit n = 1 means "the victim
  * is in the right half". Touching a way points every node on its path
  * away from it. */
-static void plru_touch(uint64_t *bitsp, unsigned ways, unsigned way)
+void tlb_plru_touch(uint64_t *bitsp, unsigned ways, unsigned way)
 {
     unsigned node = 0, lo = 0, hi = ways;
     while (hi - lo > 1) {
@@ -183,16 +233,6 @@ static uint64_t xorshift(uint64_t *s)
     return *s = x;
 }
 
-static inline void touch(struct mmu_tlb *t, tlb_array *a, uint32_t set,
-                  unsigned way)
-{
-    tlb_entry *e = &a->e[set * a->cfg.ways + way];
-    if (t->cfg.policy == MMU_TLB_LRU)
-        e->stamp = ++t->clock;
-    else if (t->cfg.policy == MMU_TLB_PLRU)
-        plru_touch(&a->plru[set], a->cfg.ways, way);
-}
-
 static unsigned victim(struct mmu_tlb *t, tlb_array *a, uint32_t set)
 {
     tlb_entry *row = &a->e[set * a->cfg.ways];
@@ -216,40 +256,6 @@ static unsigned victim(struct mmu_tlb *t, tlb_array *a, uint32_t set)
 }
 
 /* ---- lookup and fill ------------------------------------------------- */
-
-static uint32_t set_of(const tlb_array *a, uint64_t vpn)
-{
-    return a->set_mask || a->sets == 1 ? (uint32_t)(vpn & a->set_mask)
-                                       : (uint32_t)(vpn % a->sets);
-}
-
-
-tlb_entry *tlb_lookup(struct mmu_tlb *t, unsigned which, uint64_t va,
-                      uint32_t tag, const uint8_t *shifts, unsigned nshifts)
-{
-    tlb_struct *s = &t->s[which];
-    for (unsigned i = 0; i < MMU_TLB_MAX_ARRAYS; i++) {
-        tlb_array *a = &s->arr[i];
-        if (a->cfg.entries == 0)
-            continue;
-        for (unsigned k = 0; k < nshifts; k++) {
-            unsigned sh = shifts[k];
-            if (!((a->shifts >> sh) & 1))
-                continue;
-            uint64_t vpn = va >> sh, key = tlb_key(vpn, sh);
-            uint32_t set = set_of(a, vpn);
-            tlb_entry *row = &a->e[(size_t)set * a->cfg.ways];
-            for (unsigned w = 0; w < a->cfg.ways; w++) {
-                const tlb_entry *e = &row[w];
-                if (e->key == key && (e->global || e->tag == tag)) {
-                    touch(t, a, set, w);
-                    return &row[w];
-                }
-            }
-        }
-    }
-    return NULL;
-}
 
 bool tlb_struct_present(const struct mmu_tlb *t, unsigned which)
 {
@@ -284,7 +290,7 @@ void tlb_fill(struct mmu_tlb *t, unsigned which, const tlb_entry *proto,
     tlb_array *a = pick_array(s, proto->shift, &eshift);
     if (a == NULL)
         return;
-    uint32_t set = set_of(a, va >> eshift);
+    uint32_t set = tlb_set_of(a, va >> eshift);
     unsigned w = victim(t, a, set);
     tlb_entry *e = &a->e[set * a->cfg.ways + w];
     if (e->valid)
@@ -294,11 +300,12 @@ void tlb_fill(struct mmu_tlb *t, unsigned which, const tlb_entry *proto,
     e->shift = (uint8_t)eshift;
     e->vpn = va >> eshift;
     e->key = tlb_key(e->vpn, eshift);
+    e->off_mask = (UINT64_C(1) << eshift) - 1;
     e->pa = proto->pa + (((va >> eshift) << eshift) -
                          ((va >> proto->shift) << proto->shift));
     e->stamp = ++t->clock;
     s->stats.fills++;
-    touch(t, a, set, w);
+    tlb_touch(t, e, &a->plru[set], a->cfg.ways, w);
 }
 
 /* ---- invalidation primitives ----------------------------------------- */

@@ -2,7 +2,9 @@
  * tlb_ops.c - the architectural operations that change translation state
  * and what each invalidates.
  *
- * x86 (SDM vol. 3A 4.10.4.1, 2.5, 4.4.1): MOV CR0 flushes everything
+ * x86 (SDM vol. 3A 4.10.4.1, 2.5, 4.4.1): INVLPG drops the page in every
+ * PCID by default, or in the current PCID only (plus global entries), the
+ * SDM's minimum (mmu_tlb_config.invlpg); MOV CR0 flushes everything
  * when PG goes 1->0; MOV CR3 flushes the non-global entries (and the
  * paging-structure caches) of the new PCID (PCID 0 without CR4.PCIDE),
  * not at all with bit 63 set under PCIDE; MOV CR4 flushes everything when
@@ -182,8 +184,10 @@ void mmu_x86_invlpg(mmu_ctx *m, uint64_t va)
 {
     if (m->tlb == NULL || !x86_canonical(&m->st, va))
         return;
-    mmu_tlb_flush_va(m->tlb, x86_linear(&m->st, va),
-                     mmu_current_tag(&m->st), true, true);
+    uint32_t tag = mmu_tlb_get_config(m->tlb)->invlpg == MMU_INVLPG_ALL_PCIDS
+                       ? MMU_TLB_ANY_TAG
+                       : mmu_current_tag(&m->st);
+    mmu_tlb_flush_va(m->tlb, x86_linear(&m->st, va), tag, true, true);
 }
 
 bool mmu_x86_invpcid(mmu_ctx *m, unsigned type, uint64_t pcid, uint64_t va,

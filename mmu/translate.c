@@ -9,6 +9,12 @@
  * (a stale entry may fault spuriously) and drops it. A miss walks and
  * fills L1 and STLB. On x86 a #PF also drops the TLB entries for the
  * faulting address (SDM 4.10.4.2).
+ *
+ * Speed: a hit takes a short path that reads the paging mode, PCID/ASID,
+ * address width and rights key from ctx->derived (re-derived only when
+ * a state word they depend on changed) and the lookup order from the
+ * TLB's probe lists; every rule is still applied at every hit. Anything
+ * else takes the full flow, out of line.
  */
 #include "mmuemu/riscv_bits.h"
 #include "mmuemu/x86_bits.h"
@@ -16,34 +22,6 @@
 #include "walk_internal.h"
 
 #include <string.h>
-
-/* Page shifts a mode can produce, smallest first. */
-static unsigned mode_shifts(mmu_paging_mode mode, const uint8_t **out)
-{
-    static const uint8_t s32[] = {12, 22}, pae[] = {12, 21},
-                         x64[] = {12, 21, 30},
-                         sv[] = {12, 16, 21, 30, 39, 48};
-    switch (mode) {
-    case MMU_MODE_X86_32:
-    case MMU_MODE_SV32:
-        return *out = s32, 2;
-    case MMU_MODE_X86_PAE:
-        return *out = pae, 2;
-    case MMU_MODE_X86_4LEVEL:
-    case MMU_MODE_X86_5LEVEL:
-        return *out = x64, 3;
-    case MMU_MODE_SV39:
-        return *out = sv, 4;
-    case MMU_MODE_SV48:
-        return *out = sv, 5;
-    case MMU_MODE_SV57:
-        return *out = sv, 6;
-    case MMU_MODE_NONE:
-    case MMU_MODE_COUNT:
-        break;
-    }
-    return *out = sv, 0;
-}
 
 static unsigned log2u64(uint64_t v)
 {
@@ -55,7 +33,7 @@ static unsigned log2u64(uint64_t v)
     return n;
 }
 
-
+/* Name a denial of the cached rights, as a fault from the entry. */
 static bool judge(const walk_ctx *w, const tlb_entry *e, mmu_fault *flt)
 {
     mmu_fault_reason why = MMU_WHY_NONE;
@@ -85,58 +63,44 @@ static bool judge(const walk_ctx *w, const tlb_entry *e, mmu_fault *flt)
     return false;
 }
 
-/* Everything the judgement of cached rights depends on, packed: x86
- * CR0.WP, CR4.SMEP/SMAP/PKE, RFLAGS.AC, user/implicit, PKRU, mode;
- * RISC-V effective privilege, SUM, MXR, mode. Never 0. */
-static uint64_t perm_key(const walk_ctx *w)
+/* Judge the entry's rights again and cache the judgement with its key. */
+static MMU_COLD uint8_t rejudge(const mmu_ctx *m, const mmu_derived *d,
+                                const mmu_req *req, uint8_t priv,
+                                tlb_entry *e, uint64_t key)
 {
-    const mmu_state *st = &w->m->st;
-    uint64_t k = UINT64_C(1) | (uint64_t)w->mode << 1;
-    if (st->arch == MMU_ARCH_X86) {
-        const mmu_x86_state *x = &st->x86;
-        k |= (uint64_t)((x->cr0 & X86_CR0_WP) != 0) << 5;
-        k |= (uint64_t)((x->cr4 & X86_CR4_SMEP) != 0) << 6;
-        k |= (uint64_t)((x->cr4 & X86_CR4_SMAP) != 0) << 7;
-        k |= (uint64_t)((x->cr4 & X86_CR4_PKE) != 0) << 8;
-        k |= (uint64_t)((x->rflags & X86_RFLAGS_AC) != 0) << 9;
-        k |= (uint64_t)w->user << 10;
-        k |= (uint64_t)((w->req->flags & MMU_REQ_IMPLICIT) != 0) << 11;
-        k |= (uint64_t)x->pkru << 32;
-    } else {
-        k |= (uint64_t)w->priv << 5;
-        k |= (uint64_t)((st->rv.mstatus & RV_MSTATUS_SUM) != 0) << 7;
-        k |= (uint64_t)((st->rv.mstatus & RV_MSTATUS_MXR) != 0) << 8;
-    }
-    return k;
-}
-
-/* The entry's rights judged now, as if dirty. */
-static uint8_t entry_perms(const walk_ctx *w, tlb_entry *e)
-{
-    uint64_t key = perm_key(w);
-    if (e->perm_key == key)
-        return e->perm_cache;
-    const mmu_state *st = &w->m->st;
+    const mmu_state *st = &m->st;
     uint8_t p = st->arch == MMU_ARCH_X86
-                    ? x86_rights_perms(&st->x86, w->mode, w->req, e->rights,
-                                       true)
-                    : rv_rights_perms(&st->rv, w->priv, e->rights, true);
+                    ? x86_rights_perms(&st->x86, (mmu_paging_mode)d->mode,
+                                       req, e->rights, true)
+                    : rv_rights_perms(&st->rv, priv, e->rights, true);
     e->perm_cache = p;
     e->perm_key = key;
     return p;
 }
 
-static void hit_result(const walk_ctx *w, const tlb_entry *e,
+/* The entry's rights judged now (as if dirty) for a request of privilege
+ * `priv` (RISC-V: after MPRV): the judgement cached in the entry when
+ * the key - every control bit and request bit it reads - is the same. */
+static inline uint8_t entry_perms(const mmu_ctx *m, const mmu_derived *d,
+                                  const mmu_req *req, uint8_t priv,
+                                  tlb_entry *e)
+{
+    uint64_t key = rights_key(d, req, priv);
+    return e->perm_key == key ? e->perm_cache
+                              : rejudge(m, d, req, priv, e, key);
+}
+
+static void hit_result(const tlb_entry *e, uint64_t va, mmu_paging_mode mode,
                        mmu_result *res, uint8_t perms)
 {
-    res->pa = e->pa + (w->va & ((UINT64_C(1) << e->shift) - 1));
+    res->pa = e->pa + (va & e->off_mask);
     res->page_size = UINT64_C(1) << e->page_shift;
     res->level = e->level;
     res->global = e->global;
     res->dirty = e->dirty;
     res->pkey = e->rights.pkey;
     res->pbmt = e->pbmt;
-    res->mode = w->mode;
+    res->mode = mode;
     res->rights = e->rights;
     res->tlb_hit = true;
     res->perms = perms;
@@ -160,69 +124,75 @@ static void fill(struct mmu_tlb *t, unsigned which, const walk_ctx *w,
     tlb_fill(t, which, &proto, w->va);
 }
 
-static tlb_entry *lookup(struct mmu_tlb *t, unsigned which, walk_ctx *w)
+/* The L1 lookup with its statistics; on a miss, the STLB. */
+static MMU_NOINLINE tlb_entry *lookup_l2(struct mmu_tlb *t, unsigned which,
+                                         mmu_paging_mode mode, uint64_t va,
+                                         uint32_t tag)
 {
-    const uint8_t *shifts;
-    unsigned n = mode_shifts(w->mode, &shifts);
-    mmu_tlb_stats *l1 = &t->s[which].stats, *l2 = &t->s[MMU_TLB_STLB].stats;
-
-    l1->lookups++;
-    tlb_entry *e = tlb_lookup(t, which, w->va, w->tag, shifts, n);
-    if (e != NULL) {
-        l1->hits++;
-        return e;
-    }
-    l1->misses++;
+    mmu_tlb_stats *l2 = &t->s[MMU_TLB_STLB].stats;
     if (!tlb_struct_present(t, MMU_TLB_STLB))
         return NULL;
     l2->lookups++;
-    e = tlb_lookup(t, MMU_TLB_STLB, w->va, w->tag, shifts, n);
+    tlb_entry *e = tlb_lookup(t, MMU_TLB_STLB, mode, va, tag);
     if (e == NULL) {
         l2->misses++;
         return NULL;
     }
     l2->hits++;
     /* Refill L1 from the STLB entry. */
-    tlb_fill(t, which, e, w->va);
+    tlb_fill(t, which, e, va);
     return e;
 }
 
-bool mmu_translate(mmu_ctx *m, const mmu_req *req, mmu_result *res,
-                   mmu_fault *flt)
+static inline tlb_entry *lookup(struct mmu_tlb *t, unsigned which,
+                                mmu_paging_mode mode, uint64_t va,
+                                uint32_t tag)
 {
-    struct mmu_tlb *t = m->tlb;
-    walk_ctx w;
-
-    if (!walk_prepare(&w, m, req, flt))
-        return false;
-    if (t == NULL || w.mode == MMU_MODE_NONE)
-        return walk_run(&w, res, flt);
-
-    unsigned which = req->access == MMU_FETCH ? MMU_TLB_ITLB : MMU_TLB_DTLB;
-    tlb_entry *e = lookup(t, which, &w);
+    mmu_tlb_stats *l1 = &t->s[which].stats;
+    l1->lookups++;
+    tlb_entry *e = tlb_lookup(t, which, mode, va, tag);
     if (e != NULL) {
-        uint8_t perms = entry_perms(&w, e);
-        if (!(perms & access_perm(req->access)) && !judge(&w, e, flt)) {
-            tlb_drop_va(t, w.va, w.tag);
+        l1->hits++;
+        return e;
+    }
+    l1->misses++;
+    return lookup_l2(t, which, mode, va, tag);
+}
+
+/* The rest of a translation once the TLB was looked up (e: the entry
+ * hit, or NULL): a hit re-judged, a denial faulting from the entry, a
+ * write through an entry whose D is not known set re-walking, a miss
+ * walking and filling. */
+static bool finish(walk_ctx *w, unsigned which, tlb_entry *e,
+                   mmu_result *res, mmu_fault *flt)
+{
+    mmu_ctx *m = w->m;
+    struct mmu_tlb *t = m->tlb;
+    const mmu_req *req = w->req;
+
+    if (e != NULL) {
+        uint8_t perms = entry_perms(m, derived_get(m), req, w->priv, e);
+        if (!(perms & access_perm(req->access)) && !judge(w, e, flt)) {
+            tlb_drop_va(t, w->va, w->tag);
             if (m->st.arch == MMU_ARCH_X86)
-                tlb_pwc_drop_va(t, w.va, w.tag, w.mi);
+                tlb_pwc_drop_va(t, w->va, w->tag, w->mi);
             m->stats.faults++;
             return false;
         }
         if (req->access != MMU_WRITE || e->dirty) {
-            hit_result(&w, e, res,
+            hit_result(e, w->va, w->mode, res,
                        e->dirty ? perms : (uint8_t)(perms & ~MMU_PERM_W));
             return true;
         }
         /* A write through an entry with D not known set walks again. */
-        tlb_drop_va(t, w.va, w.tag);
+        tlb_drop_va(t, w->va, w->tag);
     }
-    if (!walk_run(&w, res, flt)) {
+    if (!walk_run(w, res, flt)) {
         /* SDM 4.10.4.2: a #PF drops the TLB entries and the paging-
          * structure-cache entries that would be used for the address. */
         if (m->st.arch == MMU_ARCH_X86 && flt->kind == MMU_FAULT_PAGE) {
-            tlb_drop_va(t, w.va, w.tag);
-            tlb_pwc_drop_va(t, w.va, w.tag, w.mi);
+            tlb_drop_va(t, w->va, w->tag);
+            tlb_pwc_drop_va(t, w->va, w->tag, w->mi);
         }
         return false;
     }
@@ -230,8 +200,75 @@ bool mmu_translate(mmu_ctx *m, const mmu_req *req, mmu_result *res,
      * ever comes from a walk that set A (and D for a dirty entry). */
     if (req->flags & MMU_REQ_NO_AD)
         return true;
-    fill(t, which, &w, res);
+    fill(t, which, w, res);
     if (tlb_struct_present(t, MMU_TLB_STLB))
-        fill(t, MMU_TLB_STLB, &w, res);
+        fill(t, MMU_TLB_STLB, w, res);
+    return true;
+}
+
+static unsigned tlb_of(const mmu_req *req)
+{
+    return req->access == MMU_FETCH ? MMU_TLB_ITLB : MMU_TLB_DTLB;
+}
+
+/* Every step from the state: pre-checks (which may fault or load the
+ * PAE PDPTEs), the lookup, the rest. */
+static MMU_NOINLINE bool translate_full(mmu_ctx *m, const mmu_req *req,
+                                        mmu_result *res, mmu_fault *flt)
+{
+    walk_ctx w;
+    if (!walk_prepare(&w, m, req, flt))
+        return false;
+    if (m->tlb == NULL || w.mode == MMU_MODE_NONE)
+        return walk_run(&w, res, flt);
+    tlb_entry *e = lookup(m->tlb, tlb_of(req), w.mode, w.va, w.tag);
+    return finish(&w, tlb_of(req), e, res, flt);
+}
+
+/* The rest after a lookup made on the short path: its pre-checks passed,
+ * so walk_prepare() only sets the walk up. */
+static MMU_NOINLINE bool translate_rest(mmu_ctx *m, const mmu_req *req,
+                                        mmu_result *res, mmu_fault *flt,
+                                        tlb_entry *e)
+{
+    walk_ctx w;
+    if (!walk_prepare(&w, m, req, flt))
+        return false;
+    return finish(&w, tlb_of(req), e, res, flt);
+}
+
+/*
+ * The short path, for a translated mode with a TLB: the pre-checks from
+ * the derived state (address width, canonical form, MPRV), the lookup,
+ * the cached rights judgement. Anything but a plain hit - a fault, a
+ * miss, a denial, a write through a clean entry - takes the full flow.
+ */
+bool mmu_translate(mmu_ctx *m, const mmu_req *req, mmu_result *res,
+                   mmu_fault *flt)
+{
+    struct mmu_tlb *t = m->tlb;
+    if (t == NULL)
+        return mmu_walk_translate(m, req, res, flt);
+    const mmu_derived *d = derived_get(m);
+    uint64_t va = req->va & d->va_mask;
+    uint8_t priv = req->priv;
+    if (priv == d->mprv_from && req->access != MMU_FETCH)
+        priv = d->mprv_to;
+    /* Untranslated (RISC-V M), a pre-check to make or a fault: the full
+     * flow. */
+    if (!d->hit_ok || priv == d->bare_priv ||
+        (uint64_t)((int64_t)(va << d->va_ext) >> d->va_ext) != va)
+        return translate_full(m, req, res, flt);
+
+    tlb_entry *e = lookup(t, tlb_of(req), (mmu_paging_mode)d->mode, va,
+                          d->tag);
+    if (e == NULL)
+        return translate_rest(m, req, res, flt, NULL);
+    uint8_t perms = entry_perms(m, d, req, priv, e);
+    if (!(perms & access_perm(req->access)) ||
+        (req->access == MMU_WRITE && !e->dirty))
+        return translate_rest(m, req, res, flt, e);
+    hit_result(e, va, (mmu_paging_mode)d->mode, res,
+               e->dirty ? perms : (uint8_t)(perms & ~MMU_PERM_W));
     return true;
 }

@@ -9,7 +9,25 @@
 #ifndef MMUEMU_WALK_INTERNAL_H
 #define MMUEMU_WALK_INTERNAL_H
 
+#include "mmuemu/riscv_bits.h"
 #include "mmuemu/translate.h"
+#include "mmuemu/x86_bits.h"
+
+/* Keep a path out of line, so the TLB-hit path stays a small function
+ * with a small frame; MMU_COLD also marks it rarely taken (GCC and Clang;
+ * elsewhere no-ops). */
+#if defined(__GNUC__)
+#define MMU_NOINLINE __attribute__((noinline))
+#define MMU_COLD __attribute__((cold, noinline))
+#else
+#define MMU_NOINLINE
+#define MMU_COLD
+#endif
+
+/* The only RFLAGS / mstatus bits translation reads. */
+#define DERIVED_RFLAGS_MASK  X86_RFLAGS_AC
+#define DERIVED_MSTATUS_MASK                                             \
+    (RV_MSTATUS_SUM | RV_MSTATUS_MXR | RV_MSTATUS_MPRV | RV_MSTATUS_MPP)
 
 typedef enum walk_step {
     WALK_NEXT,   /* non-leaf: continue at *next_table */
@@ -59,6 +77,55 @@ static inline uint8_t access_perm(mmu_access a)
 {
     return a == MMU_FETCH ? MMU_PERM_X : a == MMU_WRITE ? MMU_PERM_W
                                                         : MMU_PERM_R;
+}
+
+/* ---- state derived once per change (state.c) ---- */
+
+/* Raw words a derivation depends on, besides the control registers:
+ * x86 PKRU, PDPTEs loaded; RISC-V XLEN; and the architecture (so a
+ * zeroed record, or one of the other architecture, never matches). */
+static inline uint64_t x86_misc_word(const mmu_state *st)
+{
+    return st->x86.pkru | (uint64_t)st->x86.pdptes_loaded << 32 |
+           (uint64_t)st->arch << 40;
+}
+
+static inline uint64_t rv_misc_word(const mmu_state *st)
+{
+    return st->rv.xlen | (uint64_t)st->arch << 40;
+}
+
+MMU_COLD void derived_refresh(mmu_ctx *m);
+
+/* m->derived, derived again first if a state word it depends on changed
+ * (a handful of compares). */
+static inline const mmu_derived *derived_get(mmu_ctx *m)
+{
+    const mmu_state *st = &m->st;
+    const uint64_t *s = m->derived.src;
+    uint64_t diff;
+    if (st->arch == MMU_ARCH_X86)
+        diff = (s[0] ^ st->x86.cr0) | (s[1] ^ st->x86.cr3) |
+               (s[2] ^ st->x86.cr4) | (s[3] ^ st->x86.efer) |
+               (s[4] ^ (st->x86.rflags & DERIVED_RFLAGS_MASK)) |
+               (s[5] ^ x86_misc_word(st));
+    else
+        diff = (s[0] ^ st->rv.satp) |
+               (s[1] ^ (st->rv.mstatus & DERIVED_MSTATUS_MASK)) |
+               (s[5] ^ rv_misc_word(st));
+    if (diff != 0)
+        derived_refresh(m);
+    return &m->derived;
+}
+
+/* The rights-judgement key of a request: the derived key plus what the
+ * judgement reads from the request (privilege - RISC-V: after MPRV -
+ * and x86 implicit-access flag). */
+static inline uint64_t rights_key(const mmu_derived *d, const mmu_req *req,
+                                  uint8_t priv)
+{
+    return d->key | (uint64_t)(req->flags & MMU_REQ_IMPLICIT) << 11 |
+           (uint64_t)priv << 12;
 }
 
 /* Reset a result field by field: cheaper than clearing the whole record

@@ -23,7 +23,8 @@ static const char usage[] =
     "usage: mmuemu translate --arch x86_64|i386 --mem IMAGE\n"
     "         [--mem-base PADDR] --cr0 V --cr3 V --cr4 V --efer V\n"
     "         [--rflags V] [--pkru V] [--maxphyaddr N] [--mem-out FILE]\n"
-    "         [--tlb PRESET|off] [--stats] [OPS-FILE | -]\n"
+    "         [--tlb PRESET|off] [--invlpg all-pcids|current-pcid]\n"
+    "         [--stats] [OPS-FILE | -]\n"
     "       mmuemu translate --arch riscv64|riscv32 --mem IMAGE\n"
     "         [--mem-base PADDR] --satp V [--mstatus V] [--menvcfg V]\n"
     "         [--priv u|s|m] [--ext svnapot,svpbmt,svadu] [--mem-out FILE]\n"
@@ -34,6 +35,9 @@ static const char usage[] =
     "--tlb PRESET puts a TLB in front of the walker (presets: generic,\n"
     "skylake, u54, gem5); it never snoops page-table stores, so a poked PTE\n"
     "stays stale until invalidated. Default off: every access walks.\n"
+    "--invlpg (x86, with --tlb): what INVLPG drops besides the page's global\n"
+    "entries: the page in every PCID (all-pcids, the default) or in the\n"
+    "current PCID only (current-pcid, the SDM's guaranteed minimum).\n"
     "--stats prints, after the ops, one JSON line of TLB and walk counters.\n"
     "Ops, one per line, '#' starts a comment (from stdin with - or no file):\n"
     "  r|w|x VA [CPL] [implicit] [stack]  x86 access, CPL 0-3 (default 0)\n"
@@ -64,6 +68,7 @@ typedef enum opt_id {
     O_PRIV,
     O_EXT,
     O_TLB,
+    O_INVLPG,
     O_COUNT
 } opt_id;
 
@@ -79,6 +84,7 @@ static const struct {
     [O_PRIV] = {"priv", TR_ON_RV},
     [O_EXT] = {"ext", TR_ON_RV},
     [O_TLB] = {"tlb", TR_ON_ALL},
+    [O_INVLPG] = {"invlpg", TR_ON_X86},
 };
 
 typedef struct tr_args {
@@ -496,7 +502,7 @@ int cmd_translate(int argc, char **argv)
     }
     if (!setup_state(&s, &a, &mem_base))
         return CLI_EXIT_USAGE;
-    if (!tr_tlb_setup(&s, a.opt[O_TLB]))
+    if (!tr_tlb_setup(&s, a.opt[O_TLB], a.opt[O_INVLPG]))
         return CLI_EXIT_USAGE;
     if (!cli_load_image(TR_CMD, a.opt[O_MEM], mem_base, &s.mem)) {
         tr_tlb_free(&s);

@@ -164,10 +164,11 @@ void tr_op_exec(tr_session *s, const tr_op *op);
 
 /*
  * --tlb PRESET|off: attach a TLB built from the named preset to s->m
- * (off: none, every access walks). @return false after printing the
- * reason (an unknown preset's message lists the presets).
+ * (off: none, every access walks), with --invlpg's INVLPG scope if given
+ * (NULL: the default, all PCIDs; only with a TLB). @return false after
+ * printing the reason (an unknown preset's message lists the presets).
  */
-bool tr_tlb_setup(tr_session *s, const char *preset);
+bool tr_tlb_setup(tr_session *s, const char *preset, const char *invlpg);
 void tr_tlb_free(tr_session *s);
 
 /* Snapshot of the counters that tell where an access was served from. */

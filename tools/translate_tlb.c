@@ -1,6 +1,7 @@
 /*
  * translate_tlb.c - the TLB side of `mmuemu translate`: --tlb PRESET|off,
- * the invalidation ops and the --stats line.
+ * --invlpg all-pcids|current-pcid, the invalidation ops and the --stats
+ * line.
  *
  *   invlpg VA                  INVLPG (SDM vol. 3A 4.10.4.1)
  *   invpcid TYPE PCID VA       INVPCID types 0-3; #GP is a result line
@@ -40,19 +41,44 @@ static void preset_list(char *out, size_t len)
     }
 }
 
-bool tr_tlb_setup(tr_session *s, const char *preset)
+/* --invlpg all-pcids|current-pcid (NULL: the preset's, all-pcids). */
+static bool parse_invlpg(const char *name, mmu_invlpg_scope *scope)
 {
-    if (preset == NULL || strcmp(preset, "off") == 0)
+    if (strcmp(name, "all-pcids") == 0)
+        *scope = MMU_INVLPG_ALL_PCIDS;
+    else if (strcmp(name, "current-pcid") == 0)
+        *scope = MMU_INVLPG_CURRENT_PCID;
+    else
+        return false;
+    return true;
+}
+
+bool tr_tlb_setup(tr_session *s, const char *preset, const char *invlpg)
+{
+    if (preset == NULL || strcmp(preset, "off") == 0) {
+        if (invlpg != NULL) {
+            cli_error(TR_CMD, "--invlpg needs a TLB (--tlb PRESET)");
+            return false;
+        }
         return true;
-    const mmu_tlb_config *cfg = mmu_tlb_preset(preset);
-    if (cfg == NULL) {
+    }
+    const mmu_tlb_config *preset_cfg = mmu_tlb_preset(preset);
+    if (preset_cfg == NULL) {
         char list[256];
         preset_list(list, sizeof list);
         cli_error(TR_CMD, "--tlb: unknown preset '%s' (want %s or off)",
                   preset, list);
         return false;
     }
-    s->m.tlb = mmu_tlb_new(cfg);
+    mmu_tlb_config cfg = *preset_cfg;
+    if (invlpg != NULL && !parse_invlpg(invlpg, &cfg.invlpg)) {
+        cli_error(TR_CMD,
+                  "--invlpg: unknown scope '%s' (want all-pcids or "
+                  "current-pcid)",
+                  invlpg);
+        return false;
+    }
+    s->m.tlb = mmu_tlb_new(&cfg);
     if (s->m.tlb == NULL) {
         cli_error(TR_CMD, "--tlb %s: cannot build the TLB (out of memory)",
                   preset);

@@ -22,6 +22,11 @@
  * keyed by VA prefix and PCID/ASID, so a changed upper-level entry also
  * stays stale until invalidated.
  *
+ * x86 INVLPG has two configurable scopes (mmu_invlpg_scope): by default
+ * it drops the page's entries in every PCID (what the SDM permits); the
+ * SDM's guaranteed minimum - the current PCID's entries and the global
+ * ones - is MMU_INVLPG_CURRENT_PCID.
+ *
  * Models: Intel SDM vol. 3A 4.10 (TLBs, paging-structure caches, PCIDs,
  * invalidation), RISC-V privileged spec "Supervisor Memory-Management
  * Fence Instruction" (SFENCE.VMA) and satp/ASID rules.
@@ -58,6 +63,20 @@ typedef struct mmu_tlb_array_cfg {
     uint32_t sizes;       /* MMU_TLB_* this array holds */
 } mmu_tlb_array_cfg;
 
+/*
+ * What x86 INVLPG removes besides the page's global entries and the
+ * current PCID's entries and paging-structure caches (the SDM's
+ * guaranteed minimum, vol. 3A 4.10.4.1). The SDM also permits
+ * invalidating more, and mmuemu's default does: every PCID's entries for
+ * the page (and every PCID's paging-structure caches), so a page-table
+ * change followed by one INVLPG is seen in every address space.
+ */
+typedef enum mmu_invlpg_scope {
+    MMU_INVLPG_ALL_PCIDS = 0,   /* default: the page in every PCID */
+    MMU_INVLPG_CURRENT_PCID,    /* the SDM's minimum: other PCIDs' entries
+                                   for the page survive */
+} mmu_invlpg_scope;
+
 typedef struct mmu_tlb_config {
     const char *name;
     const char *source;   /* where the geometry comes from */
@@ -68,6 +87,7 @@ typedef struct mmu_tlb_config {
     uint64_t seed;        /* for MMU_TLB_RANDOM */
     uint32_t pwc_entries; /* paging-structure cache entries per level;
                              0: none (default) */
+    mmu_invlpg_scope invlpg; /* default (0): MMU_INVLPG_ALL_PCIDS */
 } mmu_tlb_config;
 
 /* Statistics of one structure. */
@@ -122,9 +142,10 @@ bool mmu_x86_write_cr0(mmu_ctx *m, uint64_t v, mmu_fault *flt);
 bool mmu_x86_write_cr3(mmu_ctx *m, uint64_t v, mmu_fault *flt);
 bool mmu_x86_write_cr4(mmu_ctx *m, uint64_t v, mmu_fault *flt);
 bool mmu_x86_write_efer(mmu_ctx *m, uint64_t v, mmu_fault *flt);
-/* INVLPG: entries for the page of `va` for the current PCID, global
- * entries for it in any PCID, all paging-structure caches of the PCID.
- * A non-canonical va is a no-op. */
+/* INVLPG: the entries for the page of `va`, global ones included, and
+ * the paging-structure caches - of every PCID (the default), or only of
+ * the current PCID with MMU_INVLPG_CURRENT_PCID (the global entries then
+ * still go in every PCID). A non-canonical va is a no-op. */
 void mmu_x86_invlpg(mmu_ctx *m, uint64_t va);
 /* INVPCID types 0-3. @return false with #GP for the SDM's cases (type >
  * 3, PCID above 0xfff, non-canonical type-0 address, PCID != 0 with

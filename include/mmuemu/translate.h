@@ -192,6 +192,33 @@ typedef struct mmu_walk_stats {
     uint64_t faults;
 } mmu_walk_stats;
 
+/*
+ * What mmu_translate() derives from the state (paging mode, PCID/ASID,
+ * address width, the control bits rights are judged under), kept with
+ * the state words it was derived from and derived again whenever one of
+ * them differs: callers keep writing `st` directly, and a TLB hit does
+ * not re-derive per access. Private to mmu/; a zeroed context (memset,
+ * = {0}) holds none.
+ */
+typedef struct mmu_derived {
+    uint64_t src[6];       /* the state words (masked to what matters) */
+    uint64_t key;          /* rights-judgement key, request bits aside */
+    uint64_t va_mask;      /* the linear-address width */
+    uint32_t tag;          /* PCID / ASID */
+    uint16_t mprv_from;    /* RISC-V MPRV: a load/store of privilege
+                              mprv_from (M) is made with mprv_to; x86:
+                              0x100, no privilege */
+    uint16_t bare_priv;    /* a privilege that translates nothing (RISC-V
+                              M); x86: 0x100 */
+    uint8_t mprv_to;
+    uint8_t mode;          /* mmu_paging_mode */
+    uint8_t va_ext;        /* canonical form: the top va_ext bits copy the
+                              bit below them (0: no check) */
+    bool hit_ok;           /* translated, and no pre-check pending (x86
+                              PAE PDPTEs loaded): a TLB hit needs nothing
+                              else from the state */
+} mmu_derived;
+
 typedef struct mmu_ctx {
     mmu_phys *mem;
     mmu_state st;
@@ -199,6 +226,7 @@ typedef struct mmu_ctx {
     mmu_walk_stats stats;
     mmu_trace_fn trace;
     void *trace_arg;
+    mmu_derived derived;   /* private to mmu/ */
 } mmu_ctx;
 
 /*

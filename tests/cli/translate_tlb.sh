@@ -138,6 +138,40 @@ expect x86_invlpg <<'EOF'
 {"va":"0x7000","access":"r","cpl":0,"ok":true,"pa":"0xb000","page_size":4096,"tlb":"miss","level":0,"perms":"r-xu","global":true,"dirty":false,"pkey":0}
 EOF
 
+# --- INVLPG and PCIDs: every PCID (default) or the current one -------------
+# 0x5000 cached in PCID 1 and PCID 2, then remapped; INVLPG in PCID 1.
+# Default (--invlpg all-pcids): PCID 2's entry for the page goes too.
+# --invlpg current-pcid (the SDM's minimum): PCID 2's entry survives.
+INVLPG_PCID_OPS="$X86_TABLES
+r 0x5000                      # PCID 1: miss
+mov-cr3 0x8000000000001002    # PCID 2, no flush
+r 0x5000                      # PCID 2: miss
+mov-cr3 0x8000000000001001    # back to PCID 1, no flush
+$X86_REMAP
+invlpg 0x5000
+r 0x5000                      # PCID 1: miss, new 0x9000
+mov-cr3 0x8000000000001002    # PCID 2, no flush
+r 0x5000                      # PCID 2: see below"
+invlpg_pcid_want() { # invlpg_pcid_want TLB PA: the expected lines
+    cat <<EOF
+{"va":"0x5000","access":"r","cpl":0,"ok":true,"pa":"0x5000","page_size":4096,"tlb":"miss","level":0,"perms":"r-xu","global":false,"dirty":false,"pkey":0}
+{"va":"0x5000","access":"r","cpl":0,"ok":true,"pa":"0x5000","page_size":4096,"tlb":"miss","level":0,"perms":"r-xu","global":false,"dirty":false,"pkey":0}
+{"va":"0x5000","access":"r","cpl":0,"ok":true,"pa":"0x9000","page_size":4096,"tlb":"miss","level":0,"perms":"r-xu","global":false,"dirty":false,"pkey":0}
+{"va":"0x5000","access":"r","cpl":0,"ok":true,"pa":"$2","page_size":4096,"tlb":"$1","level":0,"perms":"r-xu","global":false,"dirty":false,"pkey":0}
+EOF
+}
+translate "${X86[@]}" --cr3 0x1001 --cr4 0x200a0 <<<"$INVLPG_PCID_OPS"
+invlpg_pcid_want miss 0x9000 >"$tmp/pcid.want"
+expect x86_invlpg_all_pcids_default <"$tmp/pcid.want"
+translate "${X86[@]}" --cr3 0x1001 --cr4 0x200a0 --invlpg all-pcids \
+    <<<"$INVLPG_PCID_OPS"
+invlpg_pcid_want miss 0x9000 >"$tmp/pcid.want"
+expect x86_invlpg_all_pcids <"$tmp/pcid.want"
+translate "${X86[@]}" --cr3 0x1001 --cr4 0x200a0 --invlpg current-pcid \
+    <<<"$INVLPG_PCID_OPS"
+invlpg_pcid_want hit 0x5000 >"$tmp/pcid.want"
+expect x86_invlpg_current_pcid <"$tmp/pcid.want"
+
 # --- MOV CR3 without PCIDE; CR4.PGE toggles --------------------------------
 # MOV CR3 flushes the non-global entries (PCID 0); global entries survive
 # while CR4.PGE=1. MOV CR4 changing PGE flushes everything; with PGE=0, G
@@ -676,6 +710,12 @@ error tlb_no_value 'option --tlb needs a value' "${XA[@]}" --tlb
 error tlb_twice 'option --tlb given twice' "${XA[@]}" --tlb off --tlb generic
 error stats_value 'option --stats takes no value' "${XA[@]}" --stats=1
 error stats_twice 'option --stats given twice' "${XA[@]}" --stats --stats
+error invlpg_scope "^mmuemu translate: --invlpg: unknown scope 'all' \(want all-pcids or current-pcid\)$" \
+    "${XA[@]}" --tlb generic --invlpg all
+error invlpg_no_tlb '^mmuemu translate: --invlpg needs a TLB \(--tlb PRESET\)$' \
+    "${XA[@]}" --invlpg current-pcid
+error invlpg_on_rv '^mmuemu translate: --invlpg is not an option of --arch riscv32$' \
+    "${RA[@]}" --tlb generic --invlpg current-pcid
 "$MMUEMU" translate --help | grep -q -- '--tlb PRESET|off' || fail "--help"
 checks=$((checks + 1))
 

@@ -480,6 +480,48 @@ static void sum_mxr_judged_at_hit(void **state)
     TU_EQ_HEX("no fence counted", total_flushes(t), 0);
 }
 
+/* mmu_translate() keeps what it derives from the state (mode, ASID,
+ * MPRV, address width) across calls: state written directly, without an
+ * operation, must still take effect at the next translation. */
+static void direct_state_writes_take_effect(void **state)
+{
+    fx *f = *state;
+    tu_machine *t = fx_up(f, &cfg_fa);
+    mmu_result r;
+    mmu_fault flt;
+    uint64_t satp = satp_of(&t->pt, 0);
+    map(&t->pt, VA_A, PA_A_OLD, K4, LEAF, TABLE);
+    t->ctx.st.rv.satp = satp;
+    expect_pa(t, "fill asid 0", VA_A, MMU_READ, S, MISS, PA_A_OLD);
+    expect_pa(t, "hit asid 0", VA_A, MMU_READ, S, HIT, PA_A_OLD);
+    t->ctx.st.rv.satp = satp_of(&t->pt, 7);
+    expect_pa(t, "asid 7: its own entry", VA_A, MMU_READ, S, MISS, PA_A_OLD);
+    t->ctx.st.rv.satp = satp;
+    expect_pa(t, "asid 0 again", VA_A, MMU_READ, S, HIT, PA_A_OLD);
+    expect_pf(t, "non-canonical after a hit", NONCANON, MMU_READ, S,
+              RV_CAUSE_LOAD_PAGE, MMU_WHY_NONCANONICAL);
+    /* M-mode: untranslated, unless MPRV with MPP = S (loads/stores). */
+    assert_true(tu_translate(t, VA_A, MMU_READ, RV_PRIV_M, 0, &r, &flt));
+    assert_false(r.tlb_hit);
+    TU_EQ_HEX("M load untranslated", r.pa, VA_A);
+    t->ctx.st.rv.mstatus |= RV_MSTATUS_MPRV |
+                            ((uint64_t)S << RV_MSTATUS_MPP_SHIFT);
+    expect_pa(t, "MPRV+MPP=S load hits", VA_A, MMU_READ, RV_PRIV_M, HIT,
+              PA_A_OLD);
+    assert_true(tu_translate(t, VA_A, MMU_FETCH, RV_PRIV_M, 0, &r, &flt));
+    TU_EQ_HEX("MPRV leaves M fetches untranslated", r.pa, VA_A);
+    t->ctx.st.rv.mstatus |= RV_MSTATUS_MPP;
+    assert_true(tu_translate(t, VA_A, MMU_READ, RV_PRIV_M, 0, &r, &flt));
+    TU_EQ_HEX("MPRV+MPP=M load untranslated", r.pa, VA_A);
+    /* Bare: untranslated even with the entry cached. */
+    t->ctx.st.rv.satp = 0;
+    assert_true(tu_translate(t, VA_A, MMU_READ, S, 0, &r, &flt));
+    assert_false(r.tlb_hit);
+    TU_EQ_HEX("Bare untranslated", r.pa, VA_A);
+    t->ctx.st.rv.satp = satp;
+    expect_pa(t, "Sv39 again", VA_A, MMU_READ, S, HIT, PA_A_OLD);
+}
+
 /* ---- superpages --------------------------------------------------------- */
 
 /* A megapage cached whole: a fence with any address inside drops it. */
@@ -535,6 +577,7 @@ int main(void)
         T(svade_clean_cached_entry_store_faults),
         T(svadu_store_rewalks_and_sets_d),
         T(sum_mxr_judged_at_hit),
+        T(direct_state_writes_take_effect),
         T(sfence_va_inside_megapage),
         T(sfence_va_splintered_megapage_drops_all_fragments),
     };

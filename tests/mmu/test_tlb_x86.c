@@ -184,7 +184,7 @@ static uint64_t total_flushes(const tu_machine *t)
 typedef enum fate { KEEP, DROP, NA } fate;
 
 typedef enum op_kind {
-    OP_INVLPG,    /* a = linear address */
+    OP_INVLPG,    /* a = linear address, b = the TLB's mmu_invlpg_scope */
     OP_CR3,       /* CR3 = root | a */
     OP_INVPCID,   /* type a, PCID b, address va */
     OP_CR0_XOR,   /* CR0 ^= a */
@@ -205,7 +205,9 @@ typedef struct inv_case {
     fate a_main, b_main, g_main, a_other;
 } inv_case;
 
-#define INVLPG(va_) OP_INVLPG, (va_), 0, 0
+#define INVLPG(va_) OP_INVLPG, (va_), MMU_INVLPG_ALL_PCIDS, 0
+/* INVLPG with the TLB configured for the SDM's minimum. */
+#define INVLPG_CUR(va_) OP_INVLPG, (va_), MMU_INVLPG_CURRENT_PCID, 0
 #define CR3(v_) OP_CR3, (v_), 0, 0
 #define INVPCID(type_, pcid_, va_) OP_INVPCID, (type_), (pcid_), (va_)
 #define CR0X(bits_) OP_CR0_XOR, (bits_), 0, 0
@@ -219,13 +221,20 @@ typedef struct inv_case {
 #define ALL_DROP DROP, DROP, DROP, DROP
 
 static const inv_case inv_cases[] = {
-    /* INVLPG (SDM 4.10.4.1): the page's entries for the current PCID and
-     * global entries for the page; other PCIDs' entries for the page
-     * survive; a non-canonical address is a NOP. */
-    {"invlpg_drops_page_in_current_pcid_only", true, true, INVLPG(VA_A), ST_OK,
-     DROP, KEEP, KEEP, KEEP},
+    /* INVLPG (SDM 4.10.4.1): by default the page's entries in every PCID,
+     * global ones included; with MMU_INVLPG_CURRENT_PCID (the SDM's
+     * minimum) the current PCID's and the global ones, other PCIDs'
+     * entries for the page surviving; a non-canonical address is a NOP. */
+    {"invlpg_drops_page_in_every_pcid", true, true, INVLPG(VA_A), ST_OK,
+     DROP, KEEP, KEEP, DROP},
+    {"invlpg_current_pcid_keeps_other_pcids", true, true, INVLPG_CUR(VA_A),
+     ST_OK, DROP, KEEP, KEEP, KEEP},
     {"invlpg_drops_global_page", true, true, INVLPG(VA_G), ST_OK,
      KEEP, KEEP, DROP, KEEP},
+    {"invlpg_current_pcid_drops_global_page", true, true, INVLPG_CUR(VA_G),
+     ST_OK, KEEP, KEEP, DROP, KEEP},
+    {"invlpg_current_pcid_pcide0_drops_page", false, false, INVLPG_CUR(VA_A),
+     ST_OK, DROP, KEEP, KEEP, NA},
     {"invlpg_pcide0_drops_page", false, false, INVLPG(VA_A), ST_OK,
      DROP, KEEP, KEEP, NA},
     {"invlpg_pcide0_drops_global_page", false, true, INVLPG(VA_G), ST_OK,
@@ -392,7 +401,10 @@ static void invalidation_case(void **state)
     fx *f = *state;
     const inv_run *run = f->arg;
     const inv_case *c = run->c;
-    tu_machine *t = fx_up(f, MMU_MODE_X86_4LEVEL, run->cfg);
+    mmu_tlb_config cfg = *run->cfg;
+    if (c->op == OP_INVLPG)
+        cfg.invlpg = (mmu_invlpg_scope)c->b;
+    tu_machine *t = fx_up(f, MMU_MODE_X86_4LEVEL, &cfg);
     mmu_pt other;
 
     map(&t->pt, VA_A, PA_A_OLD, K4, LEAF);
@@ -648,6 +660,50 @@ static void pkru_and_ac_judged_at_hit(void **state)
     TU_EQ_HEX("faults came from the TLB", t->ctx.stats.walks, walks);
 }
 
+/* mmu_translate() keeps what it derives from the state (mode, PCID,
+ * canonical width, the control bits rights are judged under) across
+ * calls: state written directly, without an operation, must still take
+ * effect at the next translation. */
+static void direct_state_writes_take_effect(void **state)
+{
+    fx *f = *state;
+    tu_machine *t = fx_up(f, MMU_MODE_X86_4LEVEL, &cfg_fa);
+    mmu_x86_state *x = &t->ctx.st.x86;
+    mmu_result r;
+    mmu_fault flt;
+    uint64_t root = mmu_pt_root_reg(&t->pt);
+    map(&t->pt, VA_A, PA_A_OLD, K4, X86_PTE_P | X86_PTE_A | X86_PTE_D);
+    x->cr4 |= X86_CR4_PCIDE;
+    expect_pa(t, "fill pcid 0", VA_A, MMU_READ, 0, MISS, PA_A_OLD);
+    expect_pa(t, "hit pcid 0", VA_A, MMU_READ, 0, HIT, PA_A_OLD);
+    x->cr3 = root | OTHER_PCID;
+    expect_pa(t, "pcid 5: its own entry", VA_A, MMU_READ, 0, MISS, PA_A_OLD);
+    x->cr3 = root;
+    expect_pa(t, "pcid 0 again", VA_A, MMU_READ, 0, HIT, PA_A_OLD);
+    /* CR0.WP written directly: a supervisor write to the read-only page. */
+    x->cr0 &= ~X86_CR0_WP;
+    expect_pa(t, "WP=0 write hits", VA_A, MMU_WRITE, 0, HIT, PA_A_OLD);
+    x->cr0 |= X86_CR0_WP;
+    expect_pf(t, "WP=1 write faults", VA_A, MMU_WRITE, 0,
+              X86_PF_P | X86_PF_W);
+    expect_pa(t, "refill", VA_A, MMU_READ, 0, MISS, PA_A_OLD);
+    /* Canonical form is checked before the TLB, at every access. */
+    assert_false(tu_translate(t, NONCANON, MMU_READ, 0, 0, &r, &flt));
+    assert_int_equal(flt.kind, MMU_FAULT_GP);
+    /* PG cleared directly: untranslated, the entry left alone. */
+    x->cr0 &= ~X86_CR0_PG;
+    assert_true(tu_translate(t, VA_A, MMU_READ, 0, 0, &r, &flt));
+    assert_false(r.tlb_hit);
+    TU_EQ_HEX("paging off", r.pa, VA_A);
+    x->cr0 |= X86_CR0_PG;
+    expect_pa(t, "paging on again", VA_A, MMU_READ, 0, HIT, PA_A_OLD);
+    /* The architecture switched under the same context. */
+    mmu_state_init_rv(&t->ctx.st, 64);
+    assert_true(tu_translate(t, VA_A, MMU_READ, RV_PRIV_S, 0, &r, &flt));
+    assert_false(r.tlb_hit);
+    TU_EQ_HEX("RISC-V Bare", r.pa, VA_A);
+}
+
 /* ---- PCIDs and global pages --------------------------------------------- */
 
 static void pcid_isolation_both_cached(void **state)
@@ -858,6 +914,7 @@ int main(void)
         T(stale_hit_returns_old_pa_miss_sees_new),
         T(cr0_wp_judged_at_hit),
         T(pkru_and_ac_judged_at_hit),
+        T(direct_state_writes_take_effect),
         T(pcid_isolation_both_cached),
         T(global_page_shared_across_pcids_with_pge),
         T(g_bit_without_pge_is_not_global),
