@@ -252,6 +252,7 @@ void mmu_glue_free(mmu_glue *g)
         g->arch->teardown(g);
     if (g->uc != NULL)
         uc_close(g->uc);
+    glue_slice_free(g);
     mmu_tlb_free(g->mmu.tlb);
     free(g->arch_data);
     free(g->user);
@@ -330,6 +331,10 @@ void mmu_glue_run(mmu_glue *g, uint64_t pc, uint64_t max_insns,
     g->exit_requested = false;
     g->stop_requested = false;
     for (;;) {
+        if (glue_slice_expired(g) && g->run_until == 0) {
+            out->stop = MMU_GLUE_STOP_SLICE;
+            return;
+        }
         if (g->need_flush) {
             uc_ctl_flush_tlb(g->uc);
             g->stats.unicorn_flushes++;
@@ -395,6 +400,8 @@ void mmu_glue_run(mmu_glue *g, uint64_t pc, uint64_t max_insns,
         }
         if (until != 0 && e == UC_ERR_OK && g->arch->pc(g) == until)
             continue; /* reached run_until: the faulting instruction */
+        if (e == UC_ERR_OK && glue_slice_expired(g))
+            continue; /* stops at the top, where nothing is pending */
         if (e != UC_ERR_OK) {
             out->stop = MMU_GLUE_STOP_ERROR;
             out->err = e;

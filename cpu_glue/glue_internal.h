@@ -98,7 +98,14 @@ struct mmu_glue {
     void *machine;            /* the bare-metal machine, if any */
     void *user;               /* user-mode guests (x86_user.c), freed
                                  with the glue */
+    struct glue_slice *slice; /* mmu_glue_set_slice (slice.c), or NULL */
 };
+
+typedef struct glue_slice glue_slice;
+/* The slice ran out: the run loop returns MMU_GLUE_STOP_SLICE. */
+bool glue_slice_expired(const mmu_glue *g);
+/* After uc_close: no hook can run any more. */
+void glue_slice_free(mmu_glue *g);
 
 /* Stop the current uc_emu_start and let the run loop handle ev. */
 void glue_raise(mmu_glue *g, const mmu_glue_event *ev);

@@ -109,6 +109,8 @@ static const char *stop_name(mmu_glue_stop s)
         return "triple fault";
     case MMU_GLUE_STOP_LIMIT:
         return "instruction limit reached";
+    case MMU_GLUE_STOP_SLICE:
+        return "time slice over";
     case MMU_GLUE_STOP_ERROR:
         return "emulation error";
     }

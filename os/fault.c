@@ -154,8 +154,19 @@ static bool hw_present(const fault *f, const os_pte *p)
     return p->present && !os_pte_allows(p, f->rq->access);
 }
 
+static void fault_decide(os_aspace *as, const os_fault_req *rq,
+                         os_fault_outcome *out);
+
 void os_fault_handle(os_aspace *as, const os_fault_req *rq,
                      os_fault_outcome *out)
+{
+    fault_decide(as, rq, out);
+    if (as->fault_hook != NULL)
+        as->fault_hook(as->fault_hook_arg, rq, out);
+}
+
+static void fault_decide(os_aspace *as, const os_fault_req *rq,
+                         os_fault_outcome *out)
 {
     memset(out, 0, sizeof *out);
     out->si_addr = rq->addr;

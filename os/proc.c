@@ -45,11 +45,14 @@ void proc_report(os_proc *p, const char *fmt, ...)
 
 void proc_exit(os_proc *p, int status, int signo, os_sysret *out)
 {
+    if (p->exit.exited)
+        return;
     p->exit.exited = true;
     p->exit.status = status;
     p->exit.signo = signo;
-    if (p->parent != NULL)
-        fdt_destroy(&p->fds); /* a zombie holds no files (pipe EOF) */
+    p->sigpending = 0;
+    fdt_destroy(&p->fds); /* a zombie holds no files (pipe EOF) */
+    proc_notify_parent(p);
     if (out != NULL) {
         out->flags |= OS_SYSRET_EXITED;
         out->exit_status = status;
@@ -361,6 +364,9 @@ int os_proc_create(const os_proc_config *cfg, os_kernel *k,
     p->rootfd = -1;
     p->pid = OS_PROC_PID;
     p->ppid = OS_PROC_PPID;
+    p->cur_nr = OS_NR_LOADER;
+    p->pgid = OS_PROC_PID; /* a group of its own, in init's session */
+    p->sid = OS_PROC_PPID;
     int rc = setup(p, elf_path, err, errlen);
     if (rc == 0) {
         rc = proc_mm_new(k, &p->mm);
@@ -379,6 +385,7 @@ int os_proc_create(const os_proc_config *cfg, os_kernel *k,
         os_proc_destroy(p);
         return rc;
     }
+    proc_register(p);
     *out = p;
     return 0;
 }
@@ -387,6 +394,7 @@ void os_proc_destroy(os_proc *p)
 {
     if (p == NULL)
         return;
+    proc_unregister(p);
     proc_unlink(p);
     fdt_destroy(&p->fds);
     proc_mm_put(p->mm, p);
@@ -476,6 +484,7 @@ int64_t os_syscall(os_proc *p, uint64_t nr, const uint64_t a[6], os_sysret *out)
         return out->ret;
     }
     p->st.syscalls++;
+    p->cur_nr = nr;
     if (nr < OS_SYSCALL_NR_MAX)
         p->st.by_nr[nr]++;
     p->pending = 0;
@@ -499,6 +508,12 @@ int64_t os_syscall(os_proc *p, uint64_t nr, const uint64_t a[6], os_sysret *out)
     }
     if (r == -OS_EFAULT)
         p->st.efault++;
+    if (p->exit.exited && !(out->flags & OS_SYSRET_EXITED)) {
+        out->flags |= OS_SYSRET_EXITED; /* killed by a signal it sent */
+        out->exit_status = p->exit.status;
+    }
+    if (os_proc_signal_pending(p))
+        out->flags |= OS_SYSRET_SIGNAL;
     out->flags |= p->pending;
     out->ret = r;
     return r;

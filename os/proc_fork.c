@@ -141,6 +141,7 @@ static int new_child(os_proc *parent, bool share, os_proc **child)
         c->mm->as.tag = proc_tag(c);
         os_uaccess_init(&c->u, &c->mm->as, parent->u.ctx);
         rc = os_aspace_fork(&c->mm->as, &parent->mm->as);
+        c->mm->sigpage = parent->mm->sigpage; /* the mapping was copied */
         proc_mm_hook_on(c->mm);
         proc_mm_own(c);
     }
@@ -166,9 +167,12 @@ static int new_child(os_proc *parent, bool share, os_proc **child)
     c->fake_ns = parent->fake_ns;
     for (size_t i = 0; i < parent->nsynced; i++)
         proc_track_shared(c, parent->synced[i]);
+    c->pgid = parent->pgid;
+    c->sid = parent->sid;
     c->parent = parent;
     c->sibling = parent->children;
     parent->children = c;
+    proc_register(c);
     *child = c;
     return 0;
 }
@@ -243,14 +247,25 @@ int64_t sys_vfork(os_proc *p, const uint64_t *a, os_sysret *out)
 
 /* ---- wait ------------------------------------------------------------ */
 
-/* A child matching (pid as wait4 takes it): a zombie first, else any
- * live one in *live. */
+/* Does child c match wait4's pid: > 0 that pid, -1 any, 0 the caller's
+ * process group, < -1 the group -pid? */
+static bool wait_match(const os_proc *p, const os_proc *c, int pid)
+{
+    if (pid > 0)
+        return c->pid == pid;
+    if (pid == -1)
+        return true;
+    return c->pgid == (pid == 0 ? p->pgid : -pid);
+}
+
+/* A child matching (pid as wait4 takes it): the oldest zombie, and in
+ * *any whether one matches at all. */
 static os_proc *find_child(os_proc *p, int pid, bool *any)
 {
     *any = false;
     os_proc *zombie = NULL;
     for (os_proc *c = p->children; c != NULL; c = c->sibling) {
-        if (pid > 0 && c->pid != pid)
+        if (c->reaped || !wait_match(p, c, pid))
             continue;
         *any = true;
         if (c->exit.exited)
@@ -304,8 +319,14 @@ int64_t sys_waitid(os_proc *p, const uint64_t *a, os_sysret *out)
     int pid;
     switch (idtype) {
     case L_P_ALL:
-    case L_P_PGID:
         pid = -1;
+        break;
+    case L_P_PGID:
+        if (id < 0)
+            return -OS_EINVAL;
+        if (id == 1)
+            return -OS_ECHILD; /* init's group: none of ours */
+        pid = -id;
         break;
     case L_P_PID:
         if (id <= 0)

@@ -142,6 +142,7 @@ typedef struct proc_mm {
     mmu_ctx *ctx;      /* the model TLB kept coherent: the owner's */
     os_pte_hook hook;  /* the owner's config pte_hook */
     void *hook_arg;
+    uint64_t sigpage; /* RISC-V rt_sigreturn trampoline (0: none yet) */
 } proc_mm;
 
 /* A new empty space with one user (no PTE hook yet). @return 0 and *out,
@@ -201,6 +202,15 @@ struct os_proc {
     bool reaped;         /* wait4 collected it: the runner destroys it */
     bool may_block;      /* a read that would block reports BLOCKED */
     bool clone_reported; /* unsupported clone flags: reported once */
+    /* signals (proc_signal.c) */
+    uint64_t sigpending;          /* sent, not yet delivered */
+    os_siginfo siginfo[L_NSIG];   /* what each pending one carries */
+    uint64_t saved_mask;          /* rt_sigsuspend: the mask to restore */
+    bool has_saved_mask;
+    bool in_sigsuspend;           /* re-issued while blocked: mask kept */
+    int pgid, sid;                /* process group and session */
+    uint64_t cur_nr;              /* the system call running */
+    os_proc *next_proc;           /* the kernel's list of processes */
 };
 
 typedef int64_t (*sys_fn)(os_proc *p, const uint64_t *a, os_sysret *out);
@@ -210,10 +220,19 @@ void proc_report(os_proc *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* The process ends with status (exit code or 128 + signo). */
 void proc_exit(os_proc *p, int status, int signo, os_sysret *out);
-/* Raise signo at the process itself (kill, tgkill, SIGPIPE on a write):
- * ignored, left to the runner (OS_SYSRET_SIGNAL: a handler is recorded)
- * or the process ends by it (the default action terminates). */
+/* Raise signo at the process itself (SIGPIPE on a write, kill of
+ * itself): proc_send from itself; EXITED in out if it died of it. */
 void proc_raise(os_proc *p, int signo, os_sysret *out);
+/* Send sig to t (proc_signal.c: dropped, pending, or fatal at once).
+ * @return 0 or -EINVAL. */
+int proc_send(os_proc *t, int sig, const os_siginfo *info);
+/* child ended: SIGCHLD to its parent, or reaped at once. */
+void proc_notify_parent(os_proc *child);
+bool proc_sig_default_ignored(int sig);
+/* Every process of the kernel, zombies included (not reaped ones). */
+void proc_register(os_proc *p);
+void proc_unregister(os_proc *p);
+os_proc *proc_find(os_kernel *k, int pid);
 /* Would a read of o block (a pipe, FIFO, tty or socket with nothing to
  * read) while the runner has another process to run (p->may_block)? */
 bool proc_read_would_block(os_proc *p, ofd *o);
@@ -445,6 +464,9 @@ SYS(sigaltstack);
 SYS(kill);
 SYS(tkill);
 SYS(tgkill);
+SYS(rt_sigpending);
+SYS(rt_sigsuspend);
+SYS(pause);
 #undef SYS
 
 #endif

@@ -41,9 +41,22 @@ int proc_mm_new(os_kernel *k, proc_mm **out)
     return 0;
 }
 
+/* A fault taken by the kernel side of the owner's system call. */
+static void mm_fault_hook(void *arg, const os_fault_req *rq,
+                          const os_fault_outcome *out)
+{
+    proc_mm *mm = arg;
+    os_proc *p = mm->owner;
+    if (rq->user || p == NULL || p->cfg.kfault_trace == NULL)
+        return;
+    p->cfg.kfault_trace(p->cfg.kfault_trace_arg, p, p->cur_nr, rq, out);
+}
+
 void proc_mm_hook_on(proc_mm *mm)
 {
     os_aspace_set_hook(&mm->as, mm_pte_hook, mm);
+    mm->as.fault_hook = mm_fault_hook;
+    mm->as.fault_hook_arg = mm;
 }
 
 proc_mm *proc_mm_get(proc_mm *mm)

@@ -40,6 +40,11 @@
  * software, then the access; never hundreds of times). */
 #define RUN_MAX_REPEATS 256
 
+/* Guest instructions a task runs before another runnable one gets the
+ * vCPU (about a millisecond of guest time at JIT speed; Linux's CFS
+ * gives a few). */
+#define RUN_DEFAULT_SLICE 1000000
+
 /* What the vCPU stopped for, to be done before it runs again. */
 typedef enum run_pending {
     RUN_NONE = 0,
@@ -55,7 +60,10 @@ typedef struct run_signal {
     mmu_glue_event ev;      /* the exception behind it */
     os_fault_outcome fault; /* model faults: the handler's verdict */
     bool from_fault;
-    bool from_call; /* raised by kill/tkill/tgkill */
+    bool from_call; /* sent by a process (kill, SIGPIPE, SIGCHLD) */
+    bool sender;    /* si_pid, si_uid (and SIGCHLD's si_status) below */
+    int pid, status;
+    uint32_t uid;
 } run_signal;
 
 /* A process the vCPU runs in turn (os_proc_fork): its registers while
@@ -67,6 +75,8 @@ typedef struct run_task {
     bool zombie;     /* exited: never runs again (its parent reaps it) */
     bool vfork_wait; /* its vfork child has its memory: it does not run */
     os_proc *vfork_parent; /* vfork child: whom its exec or exit frees */
+    bool in_call;          /* blocked in call: re-issued when it runs */
+    mmu_user_call call;
 } run_task;
 
 typedef struct run_machine {
@@ -85,13 +95,11 @@ typedef struct run_machine {
     mmu_user_call call;
     bool call_done;     /* x86: os_syscall ran inside the hook */
     bool flush_pending; /* a PTE lost rights or changed frame */
-    bool call_signal;   /* the call raised m->sig: deliver it */
+    bool call_signal;   /* a signal is deliverable after the call */
     run_signal sig;
     /* the process ended */
     bool exited;
     int status;
-    /* RISC-V: where rt_sigreturn's trampoline page is (0: not yet) */
-    uint64_t sigpage;
     /* the last page fault, to catch one that is never resolved */
     uint64_t last_fault_pc, last_fault_addr;
     unsigned repeats;
@@ -108,7 +116,49 @@ typedef struct run_machine {
      * goes on; vfork: the caller waits, another task runs */
     bool exec_pending, vfork_pending;
     uint64_t exec_pc, exec_sp;
+    /* the first process's status once it exited (the run's); done: no
+     * task is left to run */
+    int root_status;
+    bool done;
+    /* scheduler counters; slice_on: the slice hook is installed */
+    uint64_t switches, preemptions, eintr;
+    bool slice_on;
 } run_machine;
+
+/* ---- run_sched.c -------------------------------------------------- */
+
+size_t run_runnable_tasks(const run_machine *m);
+/* wait4 collected zombies: they go (never the running task or the
+ * first process). */
+void run_sweep_reaped(run_machine *m);
+/* fork made sr->child: it goes on from the call with the result 0, in a
+ * copy of the caller's registers (copy_thread(): sp = the new stack if
+ * one was given). vfork: the caller waits until the child execs or
+ * exits. */
+void run_add_child(run_machine *m, const os_sysret *sr,
+                   const mmu_user_call *c);
+/* Switch to the next runnable task (m->done if none is left).
+ * @return false if none is. */
+bool run_switch(run_machine *m);
+/* The time slice ran out: the next task runs. */
+void run_preempt(run_machine *m);
+/* The running task's call (m->call) would block: it re-issues the call
+ * when it runs again; another task runs meanwhile. */
+void run_block_switch(run_machine *m);
+/* The running task exited (m->exited, m->status): a zombie until its
+ * parent reaps it; the next task runs. */
+void run_task_exited(run_machine *m);
+/* After a call: start an exec'd program, or leave a caller that vforked
+ * for another task. @return true if the vCPU state is set. */
+bool run_exec_or_vfork(run_machine *m);
+/* Deliver the running task's deliverable signals. @return false if it
+ * died of one (m->exited). */
+bool run_take_signals(run_machine *m);
+/* m->sig to its handler, else the process dies of it. */
+void run_deliver_or_die(run_machine *m);
+void run_die(run_machine *m, int signo);
+/* A call ended the process by a signal: report it if worth it. */
+void run_report_exit_signal(run_machine *m);
 
 /* ---- run_host.c --------------------------------------------------- */
 
@@ -135,6 +185,9 @@ bool run_sigreturn(run_machine *m);
 void run_report_death(run_machine *m);
 void run_trace_fault(run_machine *m, const mmu_glue_event *ev,
                      const os_fault_outcome *out);
+/* os_proc_config.kfault_trace: a fault of a system call's uaccess. */
+void run_trace_kfault(void *arg, const os_proc *p, uint64_t nr,
+                      const os_fault_req *rq, const os_fault_outcome *out);
 void run_print_stats(run_machine *m);
 void run_report_emulator(run_machine *m, const mmu_glue_result *res);
 

@@ -128,214 +128,16 @@ static void ended(run_machine *m)
     }
 }
 
-/* The syscall raised a signal at the process itself, with a handler
- * recorded (OS_SYSRET_SIGNAL): deliver it once the call has returned. */
-static void call_signal(run_machine *m, const mmu_user_call *c, int signo)
-{
-    uint64_t kill_nr = m->x86 ? RUN_X86_KILL : RUN_RV_KILL;
-    memset(&m->sig, 0, sizeof m->sig);
-    m->sig.signo = signo;
-    m->sig.code = c->nr == kill_nr ? RUN_SI_USER : RUN_SI_TKILL;
-    m->sig.from_call = true;
-    m->sig.ev.pc = c->next_pc;
-    m->sig.ev.priv = m->x86 ? 3 : 0;
-    m->call_signal = true;
-}
-
-/* ---- processes --------------------------------------------------------- */
-
-static size_t live_tasks(const run_machine *m)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < m->ntasks; i++)
-        n += !m->tasks[i].zombie;
-    return n;
-}
-
-/* wait4 collected a zombie: it goes (never the running task). */
-static void sweep_reaped(run_machine *m)
-{
-    for (size_t i = 0; i < m->ntasks;) {
-        if (i == m->cur || !os_proc_reaped(m->tasks[i].p)) {
-            i++;
-            continue;
-        }
-        os_proc_destroy(m->tasks[i].p);
-        memmove(&m->tasks[i], &m->tasks[i + 1],
-                (m->ntasks - i - 1) * sizeof m->tasks[0]);
-        m->ntasks--;
-        if (m->cur > i)
-            m->cur--;
-    }
-}
-
-/* The running task's registers (pc: where it goes on; UINT64_MAX: where
- * the vCPU is). */
-static void save_task(run_machine *m, run_task *t, uint64_t pc)
-{
-    mmu_glue_user_get_regs(m->g, &t->regs);
-    if (pc != UINT64_MAX)
-        t->regs.pc = pc;
-    if (m->x86) {
-        t->tls[0] = mmu_glue_user_tls(m->g, OS_TLS_FS);
-        t->tls[1] = mmu_glue_user_tls(m->g, OS_TLS_GS);
-    }
-}
-
-/* fork made child: it goes on from the call with the result 0, in a copy
- * of the caller's registers (copy_thread(): sp = the new stack if one was
- * given). vfork: the caller waits until the child execs or exits. */
-static void add_child(run_machine *m, const os_sysret *sr,
-                      const mmu_user_call *c)
-{
-    os_proc *child = sr->child;
-    run_task *n = realloc(m->tasks, (m->ntasks + 1) * sizeof *n);
-    if (n == NULL) { /* cannot run it: it dies at once */
-        os_proc_kill(child, OS_SIGKILL);
-        return;
-    }
-    m->tasks = n;
-    run_task *t = &m->tasks[m->ntasks++];
-    memset(t, 0, sizeof *t);
-    t->p = child;
-    save_task(m, t, c->next_pc);
-    t->regs.gpr[m->x86 ? MMU_USER_X86_RAX : 10] = 0; /* rax / a0 */
-    if (sr->child_sp != 0)
-        t->regs.gpr[m->x86 ? MMU_USER_X86_RSP : 2] = sr->child_sp;
-    if (sr->flags & OS_SYSRET_VFORK) {
-        t->vfork_parent = m->p;
-        m->tasks[m->cur].vfork_wait = true;
-        m->vfork_pending = true;
-    }
-}
-
-/* Run tasks[idx] on the vCPU: its root in CR3 / satp (the architectural
- * way; Unicorn's TLB flushed; the model TLB flushed for the tag unless the
- * new root has an ASID of its own), then its registers. */
-static void load_task(run_machine *m, size_t idx)
-{
-    run_task *t = &m->tasks[idx];
-    mmu_ctx *ctx = mmu_glue_mmu(m->g);
-    uint32_t old_tag = os_proc_aspace(m->p)->tag;
-    const os_aspace *as = os_proc_aspace(t->p);
-    uint64_t root = os_aspace_root_reg(as);
-    mmu_glue_user_set_root(m->g, root);
-    if (ctx->tlb != NULL && as->tag == old_tag)
-        mmu_tlb_flush_tag(ctx->tlb, as->tag);
-    mmu_glue_user_set_regs(m->g, &t->regs);
-    if (m->x86) {
-        mmu_glue_user_set_tls(m->g, OS_TLS_FS, t->tls[0]);
-        mmu_glue_user_set_tls(m->g, OS_TLS_GS, t->tls[1]);
-    }
-    m->cur = idx;
-    m->p = t->p;
-}
-
-/* The next live task after the running one (round robin), or the running
- * one when it is the only one. */
-static size_t next_task(const run_machine *m)
-{
-    for (size_t k = 1; k <= m->ntasks; k++) {
-        size_t i = (m->cur + k) % m->ntasks;
-        if (!m->tasks[i].zombie && !m->tasks[i].vfork_wait)
-            return i;
-    }
-    return m->cur;
-}
-
-/* ---- exec and vfork ----------------------------------------------------- */
-
-/* The vfork child t let go of its parent's memory (exec or exit): the
- * parent runs again. */
-static void vfork_release(run_machine *m, run_task *t)
-{
-    if (t->vfork_parent == NULL)
-        return;
-    for (size_t i = 0; i < m->ntasks; i++)
-        if (m->tasks[i].p == t->vfork_parent)
-            m->tasks[i].vfork_wait = false;
-    t->vfork_parent = NULL;
-}
-
-/* execve replaced the running task's program: its new root the
- * architectural way (a tag the old program's entries may still hold in
- * the model TLB: flushed), then the registers as start_thread() leaves
- * them: all 0 but pc and sp, FS/GS base 0, the FP state as after reset
- * (x86 FCW 0x37f, MXCSR 0x1f80; RISC-V f0..f31 and fcsr 0). */
-static void exec_enter(run_machine *m)
-{
-    mmu_ctx *ctx = mmu_glue_mmu(m->g);
-    const os_aspace *as = os_proc_aspace(m->p);
-    mmu_glue_user_set_root(m->g, os_aspace_root_reg(as));
-    if (ctx->tlb != NULL)
-        mmu_tlb_flush_tag(ctx->tlb, as->tag);
-    mmu_user_regs r;
-    memset(&r, 0, sizeof r);
-    r.pc = m->exec_pc;
-    r.gpr[m->x86 ? MMU_USER_X86_RSP : 2] = m->exec_sp;
-    if (m->x86) {
-        r.fp[0] = 0x7f; /* FCW 0x037f */
-        r.fp[1] = 0x03;
-        r.fp[25] = 0x1f; /* MXCSR 0x1f80 */
-        r.fp[24] = 0x80;
-        mmu_glue_user_set_tls(m->g, OS_TLS_FS, 0);
-        mmu_glue_user_set_tls(m->g, OS_TLS_GS, 0);
-    }
-    mmu_glue_user_set_regs(m->g, &r);
-    vfork_release(m, &m->tasks[m->cur]);
-}
-
-/* After a call: start an exec'd program, or leave a caller that vforked
- * for another task. @return true if the vCPU state is set. */
-static bool exec_or_vfork(run_machine *m)
-{
-    if (m->exec_pending) {
-        m->exec_pending = false;
-        exec_enter(m);
-        return true;
-    }
-    if (!m->vfork_pending)
-        return false;
-    m->vfork_pending = false;
-    save_task(m, &m->tasks[m->cur], m->x86 ? UINT64_MAX : m->call.next_pc);
-    load_task(m, next_task(m));
-    return true;
-}
-
-/* The running task's call would block: it re-issues the call when it runs
- * again; another task runs meanwhile. */
-static void block_switch(run_machine *m)
-{
-    run_task *t = &m->tasks[m->cur];
-    save_task(m, t, m->call.pc);
-    size_t i = next_task(m);
-    if (i != m->cur)
-        load_task(m, i);
-    else
-        resume_at(m, m->call.pc);
-}
-
-/* A task other than the first exited: a zombie until its parent reaps it;
- * the next task runs. */
-static void task_exited(run_machine *m)
-{
-    vfork_release(m, &m->tasks[m->cur]);
-    m->tasks[m->cur].zombie = true;
-    m->exited = false;
-    m->status = 0;
-    m->pending = RUN_NONE;
-    m->blocked_in_row = 0;
-    load_task(m, next_task(m));
-}
-
 /* Run c (not rt_sigreturn) and set its result. @return the flags. */
 static uint32_t run_call(run_machine *m, const mmu_user_call *c)
 {
     m->repeats = 0; /* the guest made progress */
+    m->call_signal = false;
     os_sysret sr;
     memset(&sr, 0, sizeof sr);
-    size_t live = live_tasks(m);
-    /* Past a full round of blocked calls, a read blocks on the host. */
+    size_t live = run_runnable_tasks(m);
+    /* Past a full round of blocked calls, a read blocks on the host (and
+     * a wait for a signal nobody can send ends the process). */
     os_proc_set_may_block(m->p, live > 1 && m->blocked_in_row <= 2 * live);
     os_syscall(m->p, c->nr, c->arg, &sr);
     if (sr.flags & OS_SYSRET_BLOCKED) {
@@ -344,7 +146,7 @@ static uint32_t run_call(run_machine *m, const mmu_user_call *c)
         return sr.flags;
     }
     m->blocked_in_row = 0;
-    sweep_reaped(m);
+    run_sweep_reaped(m);
     if (sr.flags & OS_SYSRET_EXITED) {
         m->exited = true;
         m->status = sr.exit_status;
@@ -355,7 +157,7 @@ static uint32_t run_call(run_machine *m, const mmu_user_call *c)
             m->sig.signo = st.signo;
             m->sig.from_call = true;
             m->sig.ev.pc = c->pc;
-            run_report_death(m);
+            run_report_exit_signal(m);
         }
         return sr.flags;
     }
@@ -367,9 +169,8 @@ static uint32_t run_call(run_machine *m, const mmu_user_call *c)
     }
     mmu_glue_user_set_result(m->g, c, (uint64_t)sr.ret);
     if (sr.flags & OS_SYSRET_FORK)
-        add_child(m, &sr, c);
-    if (sr.flags & OS_SYSRET_SIGNAL)
-        call_signal(m, c, sr.signo);
+        run_add_child(m, &sr, c);
+    m->call_signal = (sr.flags & OS_SYSRET_SIGNAL) != 0;
     return sr.flags;
 }
 
@@ -618,6 +419,10 @@ static int create_process(run_machine *m, char *err, size_t errlen)
     pc.pte_hook_arg = m;
     pc.report = report_line;
     pc.report_arg = m;
+    if (cfg->trace_faults) {
+        pc.kfault_trace = run_trace_kfault;
+        pc.kfault_trace_arg = m;
+    }
     mmu_ctx *ctx = mmu_glue_mmu(m->g);
     os_proc_entry entry;
     char why[256];
@@ -638,6 +443,7 @@ static int create_process(run_machine *m, char *err, size_t errlen)
     m->tasks[0].p = m->p;
     m->ntasks = 1;
     m->root = m->p;
+    m->root_status = 0;
     mmu_glue_user_enter(m->g, &entry.mmu, entry.pc, entry.sp);
     mmu_glue_set_handler(m->g, handler, m);
     return 0;
@@ -662,25 +468,6 @@ static void teardown(run_machine *m)
 
 /* ---- the run loop ------------------------------------------------------ */
 
-static void die(run_machine *m, int signo)
-{
-    m->sig.signo = signo;
-    run_report_death(m);
-    os_proc_kill(m->p, signo);
-    m->exited = true;
-    m->status = 128 + signo;
-    ended(m);
-}
-
-static void deliver_or_die(run_machine *m)
-{
-    if (m->sig.signo != OS_SIGKILL && run_signal_deliver(m)) {
-        m->signals_delivered++;
-        return;
-    }
-    die(m, m->sig.signo);
-}
-
 /* Move the vCPU to pc (RISC-V: past the ECALL). */
 static void resume_at(run_machine *m, uint64_t pc)
 {
@@ -690,42 +477,52 @@ static void resume_at(run_machine *m, uint64_t pc)
     mmu_glue_user_set_regs(m->g, &r);
 }
 
-/* What the stop asked for. @return the PC to go on from (UINT64_MAX: where
- * the vCPU is). */
-static uint64_t settle(run_machine *m)
+/* A system call stop: run or finish the call, then whatever it asked
+ * for (a switch, an exec, a vfork, signals to deliver). */
+static void settle_call(run_machine *m)
+{
+    if (m->call.nr == sigreturn_nr(m) && !m->call_done) {
+        m->sigreturns++;
+        if (!run_sigreturn(m)) {
+            memset(&m->sig, 0, sizeof m->sig);
+            m->sig.signo = OS_SIGSEGV;
+            m->sig.code = OS_SI_KERNEL;
+            run_die(m, OS_SIGSEGV);
+            return;
+        }
+        /* the restored mask may unblock a pending signal */
+        run_take_signals(m);
+        return;
+    }
+    if (!m->call_done)
+        run_call(m, &m->call);
+    if (m->blocked) {
+        m->blocked = false;
+        run_block_switch(m);
+        return;
+    }
+    if (m->exited)
+        return;
+    if (!m->x86) /* the vCPU goes on after the ECALL */
+        resume_at(m, m->call.next_pc);
+    if (run_exec_or_vfork(m))
+        return;
+    if (m->call_signal) {
+        m->call_signal = false;
+        m->tasks[m->cur].regs.pc = m->call.next_pc;
+        run_take_signals(m);
+    }
+}
+
+/* What the stop asked for. */
+static void settle(run_machine *m)
 {
     run_pending what = m->pending;
     m->pending = RUN_NONE;
     switch (what) {
     case RUN_CALL:
-        if (m->call.nr == sigreturn_nr(m) && !m->call_done) {
-            m->sigreturns++;
-            if (!run_sigreturn(m)) {
-                memset(&m->sig, 0, sizeof m->sig);
-                m->sig.signo = OS_SIGSEGV;
-                m->sig.code = OS_SI_KERNEL;
-                die(m, OS_SIGSEGV);
-            }
-            return UINT64_MAX;
-        }
-        if (!m->call_done)
-            run_call(m, &m->call);
-        if (m->blocked) {
-            m->blocked = false;
-            block_switch(m);
-            return UINT64_MAX;
-        }
-        if (m->exited)
-            return UINT64_MAX;
-        if (exec_or_vfork(m))
-            return UINT64_MAX;
-        if (!m->call_signal)
-            return m->x86 ? UINT64_MAX : m->call.next_pc;
-        m->call_signal = false;
-        if (!m->x86) /* the frame saves the PC after the ECALL */
-            resume_at(m, m->call.next_pc);
-        deliver_or_die(m);
-        return UINT64_MAX;
+        settle_call(m);
+        return;
     case RUN_SIGNAL:
         ended(m);
         if (m->exited) { /* the fault handler already killed it (OOM) */
@@ -734,38 +531,51 @@ static uint64_t settle(run_machine *m)
             if (st.signo != 0)
                 m->sig.signo = st.signo;
             run_report_death(m);
-            return UINT64_MAX;
+            return;
         }
-        deliver_or_die(m);
-        return UINT64_MAX;
+        run_deliver_or_die(m);
+        return;
     case RUN_RESUME:
     case RUN_NONE:
-        break;
+        return;
     }
-    return UINT64_MAX;
+}
+
+/* The time slice while another task can run; none while one runs alone
+ * (the slice hook is not even installed until a second task exists). */
+static void set_slice(run_machine *m)
+{
+    uint64_t slice = m->cfg->slice ? m->cfg->slice : RUN_DEFAULT_SLICE;
+    if (run_runnable_tasks(m) > 1 || m->slice_on) {
+        m->slice_on = true;
+        mmu_glue_set_slice(m->g, run_runnable_tasks(m) > 1 ? slice : 0);
+    }
 }
 
 static int run_loop(run_machine *m)
 {
-    uint64_t pc = UINT64_MAX;
     for (;;) {
+        set_slice(m);
         mmu_glue_result res;
-        mmu_glue_run(m->g, pc, 0, &res);
-        bool ours = (res.stop == MMU_GLUE_STOP_EXIT ||
-                     res.stop == MMU_GLUE_STOP_HANDLER) &&
-                    m->pending != RUN_NONE;
-        if (!ours) {
-            run_report_emulator(m, &res);
-            return OS_HOSTED_EXIT_EMULATOR;
-        }
-        pc = settle(m);
-        if (m->exited && m->p != m->root) {
-            task_exited(m);
-            pc = UINT64_MAX;
-            continue;
+        mmu_glue_run(m->g, UINT64_MAX, 0, &res);
+        if (res.stop == MMU_GLUE_STOP_SLICE) {
+            run_preempt(m);
+        } else {
+            bool ours = (res.stop == MMU_GLUE_STOP_EXIT ||
+                         res.stop == MMU_GLUE_STOP_HANDLER) &&
+                        m->pending != RUN_NONE;
+            if (!ours) {
+                run_report_emulator(m, &res);
+                return OS_HOSTED_EXIT_EMULATOR;
+            }
+            settle(m);
         }
         if (m->exited)
-            return m->status;
+            run_task_exited(m);
+        if (m->done) {
+            m->p = m->root; /* the statistics are the first process's */
+            return m->root_status;
+        }
     }
 }
 

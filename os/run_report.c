@@ -105,6 +105,10 @@ void run_report_death(run_machine *m)
         return; /* as shells do: a pipeline's reader went away */
     fprintf(o, "mmuemu: process killed by %s (signal %d, exit status %d)",
             sig_name(s->signo), s->signo, 128 + s->signo);
+    if (s->from_call && s->sender && s->pid != os_proc_pid(m->p)) {
+        fprintf(o, ": sent by process %d\n", s->pid);
+        return;
+    }
     if (s->from_call) {
         fprintf(o,
                 ": raised by the process itself (kill, tkill or tgkill; "
@@ -144,17 +148,43 @@ void run_report_death(run_machine *m)
     fprintf(o, "  instruction: %s\n", insn);
 }
 
-void run_trace_fault(run_machine *m, const mmu_glue_event *ev,
-                     const os_fault_outcome *out)
+/* One line per fault: pid, address, access, where (the user pc, or the
+ * system call whose kernel side touched user memory), the verdict. */
+static void trace_line(run_machine *m, int pid, uint64_t addr,
+                       mmu_access access, const char *where,
+                       const os_fault_outcome *out)
 {
-    fprintf(m->diag, "mmuemu: page fault 0x%016llx %-5s pc 0x%llx: ",
-            (unsigned long long)ev->fault.addr, access_word(ev->access),
-            (unsigned long long)ev->pc);
+    fprintf(m->diag, "mmuemu: pid %d page fault 0x%016llx %-5s %s: ", pid,
+            (unsigned long long)addr, access_word(access), where);
     if (out->result == OS_FAULT_HANDLED)
         fprintf(m->diag, "%s\n", os_fault_kind_name(out->kind));
     else
         fprintf(m->diag, "%s (%s)\n", os_fault_result_name(out->result),
                 out->why ? out->why : "-");
+}
+
+void run_trace_fault(run_machine *m, const mmu_glue_event *ev,
+                     const os_fault_outcome *out)
+{
+    char where[40];
+    snprintf(where, sizeof where, "pc 0x%llx", (unsigned long long)ev->pc);
+    trace_line(m, os_proc_pid(m->p), ev->fault.addr, ev->access, where, out);
+}
+
+void run_trace_kfault(void *arg, const os_proc *p, uint64_t nr,
+                      const os_fault_req *rq, const os_fault_outcome *out)
+{
+    run_machine *m = arg;
+    const char *name = os_syscall_name(m->abi, nr);
+    char where[64];
+    if (nr == OS_NR_LOADER)
+        snprintf(where, sizeof where, "in the ELF loader");
+    else if (name != NULL)
+        snprintf(where, sizeof where, "in %s()", name);
+    else
+        snprintf(where, sizeof where, "in system call %llu",
+                 (unsigned long long)nr);
+    trace_line(m, os_proc_pid(p), rq->addr, rq->access, where, out);
 }
 
 static void tlb_stats(run_machine *m, const mmu_ctx *ctx)
@@ -235,6 +265,8 @@ static const char *stop_name(mmu_glue_stop s)
         return "nested fault";
     case MMU_GLUE_STOP_LIMIT:
         return "instruction limit";
+    case MMU_GLUE_STOP_SLICE:
+        return "time slice over";
     case MMU_GLUE_STOP_ERROR:
         return "emulation error";
     }

@@ -110,13 +110,19 @@ static void fill_siginfo(const run_machine *m, uint8_t *info)
     memset(info, 0, SIGINFO_SIZE);
     put32(info, 0, (uint32_t)m->sig.signo);
     put32(info, 8, (uint32_t)m->sig.code);
-    put64(info, 16, m->sig.addr);
+    if (m->sig.sender) { /* _kill / _sigchld: si_pid, si_uid, si_status */
+        put32(info, 16, (uint32_t)m->sig.pid);
+        put32(info, 20, m->sig.uid);
+        put32(info, 24, (uint32_t)m->sig.status);
+    } else {
+        put64(info, 16, m->sig.addr);
+    }
 }
 
 /* The RISC-V trampoline page, mapped once per process. */
 static bool rv_sigpage(run_machine *m)
 {
-    if (m->sigpage != 0)
+    if (os_proc_sigpage(m->p) != 0)
         return true;
     os_file *f = os_file_from_buffer(rv_trampoline, sizeof rv_trampoline,
                                      "[sigpage]", true);
@@ -129,7 +135,7 @@ static bool rv_sigpage(run_machine *m)
     os_file_put(f);
     if (rc != 0)
         return false;
-    m->sigpage = at;
+    os_proc_set_sigpage(m->p, at);
     return true;
 }
 
@@ -195,10 +201,12 @@ bool run_signal_deliver(run_machine *m)
     os_sigaction sa;
     int signo = m->sig.signo;
     uint64_t bit = UINT64_C(1) << (signo - 1);
-    uint64_t old_mask = os_proc_sigmask(m->p);
+    uint64_t cur_mask = os_proc_sigmask(m->p);
     if (!os_proc_sigaction(m->p, signo, &sa) || sa.handler <= 1 ||
-        (old_mask & bit))
+        (cur_mask & bit))
         return false;
+    /* The frame saves the mask to return to: rt_sigsuspend's caller's. */
+    uint64_t old_mask = os_proc_take_saved_mask(m->p);
     if ((m->x86 && !(sa.flags & SA_RESTORER)) || (!m->x86 && !rv_sigpage(m))) {
         m->sig.signo = OS_SIGSEGV; /* force_sigsegv */
         return false;
@@ -225,7 +233,7 @@ bool run_signal_deliver(run_machine *m)
     uint8_t *info = m->x86 ? fr + X86_OFF_INFO : fr;
     /* The handler runs with sa_mask and the signal itself blocked. */
     uint64_t new_mask =
-        old_mask | sa.mask | ((sa.flags & SA_NODEFER) ? 0 : bit);
+        cur_mask | sa.mask | ((sa.flags & SA_NODEFER) ? 0 : bit);
     ok = ok && os_copy_to_user(&u, mask_at, &new_mask, 8) == 0 &&
          set_mask_from(m, mask_at) == 0 &&
          os_copy_to_user(&u, mask_at, &old_mask, 8) == 0;
@@ -246,7 +254,7 @@ bool run_signal_deliver(run_machine *m)
         r.gpr[RV_REG_A0] = (uint64_t)signo;
         r.gpr[RV_REG_A0 + 1] = info_at;
         r.gpr[RV_REG_A0 + 2] = at + RV_OFF_UC;
-        r.gpr[RV_REG_RA] = m->sigpage;
+        r.gpr[RV_REG_RA] = os_proc_sigpage(m->p);
         r.gpr[RV_REG_SP] = at;
     }
     r.pc = sa.handler;

@@ -559,7 +559,7 @@ static int64_t tty_ioctl(os_proc *p, ofd *o, uint32_t req, uint64_t arg)
     case L_TIOCSWINSZ:
         return 0;
     case L_TIOCGPGRP:
-        return put_user_u32(p, arg, OS_PROC_PID);
+        return put_user_u32(p, arg, (uint32_t)p->pgid);
     case L_TIOCSPGRP:
         return 0;
     default:

@@ -60,42 +60,75 @@ int64_t sys_enosys(os_proc *p, const uint64_t *a, os_sysret *out)
 ID_CALL(getpid, p->pid)
 ID_CALL(gettid, p->pid)
 ID_CALL(getppid, p->ppid)
-ID_CALL(getpgrp, OS_PROC_PID)
+ID_CALL(getpgrp, p->pgid)
 ID_CALL(getuid, p->cfg.uid)
 ID_CALL(geteuid, p->cfg.uid)
 ID_CALL(getgid, p->cfg.gid)
 ID_CALL(getegid, p->cfg.gid)
-ID_CALL(setsid, -OS_EPERM) /* already a process-group leader */
 ID_CALL(sched_yield, 0)
 #undef ID_CALL
 
-static bool self_or_zero(int pid)
+/* pid as getpgid/getsid/setpgid take it: 0 the caller, else any process
+ * (setpgid: the caller or a child of its, not yet exec'd: not tracked). */
+static os_proc *id_target(os_proc *p, int pid)
 {
-    return pid == 0 || pid == OS_PROC_PID;
+    return pid == 0 ? p : proc_find(p->k, pid);
 }
 
 int64_t sys_getpgid(os_proc *p, const uint64_t *a, os_sysret *out)
 {
-    (void)p;
     (void)out;
-    return self_or_zero(arg_int(a[0])) ? OS_PROC_PID : -OS_ESRCH;
+    os_proc *t = id_target(p, arg_int(a[0]));
+    return t != NULL ? t->pgid : -OS_ESRCH;
 }
 
 int64_t sys_getsid(os_proc *p, const uint64_t *a, os_sysret *out)
 {
-    return sys_getpgid(p, a, out);
+    (void)out;
+    os_proc *t = id_target(p, arg_int(a[0]));
+    return t != NULL ? t->sid : -OS_ESRCH;
 }
 
+/* setsid: a new session and group led by the caller, unless it already
+ * leads a group (Linux's EPERM). */
+int64_t sys_setsid(os_proc *p, const uint64_t *a, os_sysret *out)
+{
+    (void)a;
+    (void)out;
+    for (os_proc *q = p->k->procs; q != NULL; q = q->next_proc)
+        if (!q->reaped && q->pgid == p->pid)
+            return -OS_EPERM;
+    p->pgid = p->sid = p->pid;
+    return p->sid;
+}
+
+/* setpgid(pid, pgid): the caller or one of its children, into a group of
+ * the same session (a new one when pgid is the target's pid). */
 int64_t sys_setpgid(os_proc *p, const uint64_t *a, os_sysret *out)
 {
-    (void)p;
     (void)out;
     int pid = arg_int(a[0]), pgid = arg_int(a[1]);
     if (pgid < 0)
         return -OS_EINVAL;
-    if (!self_or_zero(pid))
+    os_proc *t = id_target(p, pid);
+    if (t == NULL || (t != p && t->parent != p))
         return -OS_ESRCH;
-    return self_or_zero(pgid) ? 0 : -OS_EPERM;
+    if (t->sid != p->sid)
+        return -OS_EPERM;
+    if (t->pid == t->sid)
+        return -OS_EPERM; /* a session leader stays in its group */
+    if (pgid == 0)
+        pgid = t->pid;
+    if (pgid != t->pid) {
+        bool found = false;
+        for (os_proc *q = p->k->procs; q != NULL; q = q->next_proc)
+            if (!q->reaped && q->pgid == pgid && q->sid == p->sid)
+                found = true;
+        if (!found)
+            return -OS_EPERM;
+    }
+    t->pgid = pgid;
+    return 0;
 }
 
 static int64_t set_id(uint32_t *id, uint32_t uid_now, uint64_t want)
@@ -207,8 +240,9 @@ static int64_t do_prlimit(os_proc *p, unsigned res, uint64_t unew,
 int64_t sys_prlimit64(os_proc *p, const uint64_t *a, os_sysret *out)
 {
     (void)out;
-    if (!self_or_zero(arg_int(a[0])))
-        return -OS_ESRCH;
+    int pid = arg_int(a[0]);
+    if (pid != 0 && pid != p->pid) /* another process's: not modelled */
+        return proc_find(p->k, pid) != NULL ? -OS_EPERM : -OS_ESRCH;
     return do_prlimit(p, (uint32_t)a[1], a[2], a[3]);
 }
 
@@ -498,7 +532,7 @@ int64_t sys_sysinfo(os_proc *p, const uint64_t *a, os_sysret *out)
 int64_t sys_sched_getaffinity(os_proc *p, const uint64_t *a, os_sysret *out)
 {
     (void)out;
-    if (!self_or_zero(arg_int(a[0])))
+    if (id_target(p, arg_int(a[0])) == NULL)
         return -OS_ESRCH;
     uint64_t len = (uint32_t)a[1];
     if (len < 8 || (len & 7))

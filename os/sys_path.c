@@ -339,7 +339,7 @@ static int64_t do_readlink(os_proc *p, int dirfd, uint64_t upath, uint64_t ubuf,
     case VP_PROC_DIR:
         if (strcmp(abs, "/proc/self") != 0)
             return -OS_EINVAL;
-        n = (size_t)snprintf(target, sizeof target, "%d", OS_PROC_PID);
+        n = (size_t)snprintf(target, sizeof target, "%d", p->pid);
         break;
     case VP_ENOENT:
         return -OS_ENOENT;

@@ -1,11 +1,10 @@
 /*
- * sys_signal.c - signal state (kernel/signal.c): rt_sigaction,
+ * sys_signal.c - signal system calls (kernel/signal.c): rt_sigaction,
  * rt_sigprocmask and sigaltstack record what the guest asks; kill, tkill
- * and tgkill aimed at the process itself apply the action: ignored,
- * handed to the runner (a handler is recorded: OS_SYSRET_SIGNAL), or the
- * default (terminate, or nothing for SIGCHLD/SIGCONT/SIGURG/SIGWINCH and
- * the stop signals, as there is nobody to stop for). No signal is queued:
- * one raised while blocked is dropped.
+ * and tgkill send to any process, process group or every process
+ * (proc_signal.c applies the action); rt_sigpending, rt_sigsuspend and
+ * pause. A signal made deliverable by a call (sent to the caller itself,
+ * or unblocked) is delivered by the runner as the call returns.
  *
  * struct sigaction as the kernel reads it: x86-64 {handler, flags,
  * restorer, mask} (32 bytes, SA_RESTORER); riscv64 (asm-generic, no
@@ -25,11 +24,6 @@
 #define L_SS_AUTODISARM (1u << 31)
 #define L_MINSIGSTKSZ   2048u
 
-static uint64_t sigbit(int sig)
-{
-    return UINT64_C(1) << (sig - 1);
-}
-
 static const uint64_t unblockable =
     (UINT64_C(1) << (L_SIGKILL - 1)) | (UINT64_C(1) << (L_SIGSTOP - 1));
 
@@ -44,45 +38,6 @@ bool os_proc_sigaction(const os_proc *p, int signo, os_sigaction *out)
 uint64_t os_proc_sigmask(const os_proc *p)
 {
     return p->sigmask;
-}
-
-static bool default_ignored(int sig)
-{
-    switch (sig) {
-    case 17: /* SIGCHLD */
-    case 18: /* SIGCONT */
-    case 19: /* SIGSTOP */
-    case 20: /* SIGTSTP */
-    case 21: /* SIGTTIN */
-    case 22: /* SIGTTOU */
-    case 23: /* SIGURG */
-    case 28: /* SIGWINCH */
-        return true;
-    default:
-        return false;
-    }
-}
-
-void proc_raise(os_proc *p, int sig, os_sysret *out)
-{
-    if (sig < 1 || sig > L_NSIG)
-        return;
-    if (sig == L_SIGKILL) {
-        proc_exit(p, 128 + sig, sig, out);
-        return;
-    }
-    if (p->sigmask & sigbit(sig))
-        return;
-    uint64_t h = p->sig[sig - 1].handler;
-    if (h == L_SIG_IGN)
-        return;
-    if (h == L_SIG_DFL) {
-        if (!default_ignored(sig))
-            proc_exit(p, 128 + sig, sig, out);
-        return;
-    }
-    out->flags |= OS_SYSRET_SIGNAL;
-    out->signo = sig;
 }
 
 int64_t sys_rt_sigaction(os_proc *p, const uint64_t *a, os_sysret *out)
@@ -185,39 +140,117 @@ int64_t sys_sigaltstack(os_proc *p, const uint64_t *a, os_sysret *out)
     return 0;
 }
 
-static int64_t send(os_proc *p, int sig, os_sysret *out)
+/* kill's permission check always passes: every process has the same
+ * uid. sig 0 checks that the target exists. */
+static int64_t send_one(os_proc *p, os_proc *t, int sig, int code)
 {
-    if (sig < 0 || sig > L_NSIG)
-        return -OS_EINVAL;
-    if (sig != 0)
-        proc_raise(p, sig, out);
-    return 0;
+    os_siginfo info = {
+        .signo = sig, .code = code, .pid = p->pid, .uid = p->cfg.uid};
+    return sig == 0 ? 0 : proc_send(t, sig, &info);
+}
+
+/* Every process of group pgid (0: none) but init; -1: every process
+ * but init and the caller. @return 0, or -ESRCH if none matched. */
+static int64_t send_many(os_proc *p, int pgid, int sig)
+{
+    bool any = false;
+    for (os_proc *t = p->k->procs; t != NULL; t = t->next_proc) {
+        if (t->reaped || (pgid == -1 ? t == p : t->pgid != pgid))
+            continue;
+        any = true;
+        send_one(p, t, sig, OS_SI_USER);
+    }
+    return any ? 0 : -OS_ESRCH;
 }
 
 int64_t sys_kill(os_proc *p, const uint64_t *a, os_sysret *out)
 {
-    int pid = arg_int(a[0]);
-    if (pid != OS_PROC_PID && pid != 0 && pid != -1 && pid != -OS_PROC_PID)
+    (void)out;
+    int pid = arg_int(a[0]), sig = arg_int(a[1]);
+    if (sig < 0 || sig > L_NSIG)
+        return -OS_EINVAL;
+    if (pid > 0) {
+        os_proc *t = proc_find(p->k, pid);
+        return t != NULL ? send_one(p, t, sig, OS_SI_USER) : -OS_ESRCH;
+    }
+    if (pid == (int)0x80000000)
+        return -OS_ESRCH; /* -INT_MIN is no group */
+    return send_many(p, pid == 0 ? p->pgid : pid == -1 ? -1 : -pid, sig);
+}
+
+static int64_t send_tid(os_proc *p, int tgid, int tid, int sig)
+{
+    if (tid <= 0 || sig < 0 || sig > L_NSIG)
+        return -OS_EINVAL;
+    os_proc *t = proc_find(p->k, tid);
+    if (t == NULL || (tgid > 0 && t->pid != tgid))
         return -OS_ESRCH;
-    return send(p, arg_int(a[1]), out);
+    return send_one(p, t, sig, OS_SI_TKILL);
 }
 
 int64_t sys_tkill(os_proc *p, const uint64_t *a, os_sysret *out)
 {
-    int tid = arg_int(a[0]);
-    if (tid <= 0)
-        return -OS_EINVAL;
-    if (tid != OS_PROC_PID)
-        return -OS_ESRCH;
-    return send(p, arg_int(a[1]), out);
+    (void)out;
+    return send_tid(p, 0, arg_int(a[0]), arg_int(a[1]));
 }
 
 int64_t sys_tgkill(os_proc *p, const uint64_t *a, os_sysret *out)
 {
-    int tgid = arg_int(a[0]), tid = arg_int(a[1]);
-    if (tgid <= 0 || tid <= 0)
+    (void)out;
+    int tgid = arg_int(a[0]);
+    if (tgid <= 0)
         return -OS_EINVAL;
-    if (tgid != OS_PROC_PID || tid != OS_PROC_PID)
-        return -OS_ESRCH;
-    return send(p, arg_int(a[2]), out);
+    return send_tid(p, tgid, arg_int(a[1]), arg_int(a[2]));
+}
+
+int64_t sys_rt_sigpending(os_proc *p, const uint64_t *a, os_sysret *out)
+{
+    (void)out;
+    if (a[1] > 8)
+        return -OS_EINVAL;
+    uint8_t b[8];
+    st_u64(b, 0, p->sigpending & p->sigmask);
+    return os_copy_to_user(&p->u, a[0], b, (size_t)a[1]) == 0 ? 0
+                                                               : -OS_EFAULT;
+}
+
+/* Nothing can wake the caller when no other process runs (the runner
+ * says so through may_block): Linux would sleep forever; the process is
+ * killed with a report instead. */
+static int64_t sleep_until_signal(os_proc *p, const char *what, os_sysret *out)
+{
+    if (os_proc_signal_pending(p))
+        return -OS_EINTR; /* the runner delivers the handler */
+    if (!p->may_block) {
+        proc_report(p, "%s with no other process to send a signal would "
+                       "sleep forever: killed", what);
+        proc_exit(p, 128 + L_SIGKILL, L_SIGKILL, out);
+        return -OS_EINTR;
+    }
+    out->flags |= OS_SYSRET_BLOCKED;
+    return 0;
+}
+
+int64_t sys_rt_sigsuspend(os_proc *p, const uint64_t *a, os_sysret *out)
+{
+    if (a[1] != 8)
+        return -OS_EINVAL;
+    uint64_t set;
+    if (get_user_u64(p, a[0], &set) != 0)
+        return -OS_EFAULT;
+    if (!p->has_saved_mask) { /* not a re-issue after blocking */
+        p->saved_mask = p->sigmask;
+        p->has_saved_mask = true;
+    }
+    p->sigmask = set & ~unblockable;
+    int64_t r = sleep_until_signal(p, "rt_sigsuspend", out);
+    if (r == -OS_EINTR && !os_proc_signal_pending(p))
+        os_proc_restore_saved_mask(p);
+    return r;
+}
+
+int64_t sys_pause(os_proc *p, const uint64_t *a, os_sysret *out)
+{
+    (void)a;
+    return sleep_until_signal(p, "pause", out);
 }

@@ -50,6 +50,9 @@
     X(wait4, 260, 61, wait4, false)                                            \
     X(waitid, 95, 247, waitid, false)                                          \
     X(kill, 129, 62, kill, false)                                              \
+    X(rt_sigpending, 136, 127, rt_sigpending, false)                           \
+    X(rt_sigsuspend, 133, 130, rt_sigsuspend, false)                           \
+    X(pause, -1, 34, pause, false)                                             \
     X(uname, 160, 63, uname, false)                                            \
     X(fcntl, 25, 72, fcntl, false)                                             \
     X(fsync, 82, 74, fsync, false)                                             \

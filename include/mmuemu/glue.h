@@ -87,6 +87,7 @@ typedef enum mmu_glue_stop {
     MMU_GLUE_STOP_HANDLER,    /* the handler said stop */
     MMU_GLUE_STOP_TRIPLE,     /* x86 triple fault / nested trap failure */
     MMU_GLUE_STOP_LIMIT,      /* instruction budget used up */
+    MMU_GLUE_STOP_SLICE,      /* the time slice ran out (set_slice) */
     MMU_GLUE_STOP_ERROR,      /* Unicorn error (result.err) */
 } mmu_glue_stop;
 
@@ -127,6 +128,19 @@ uint8_t mmu_glue_priv(mmu_glue *g);
  */
 void mmu_glue_run(mmu_glue *g, uint64_t pc, uint64_t max_insns,
                   mmu_glue_result *out);
+
+/*
+ * A time slice for the next runs: mmu_glue_run stops with
+ * MMU_GLUE_STOP_SLICE at the first translation-block boundary after
+ * insns more guest instructions ran (0: no slice). Counted per block
+ * executed (each block's instructions decoded once), which is much
+ * cheaper than max_insns. The first call with insns != 0 installs a block
+ * hook and drops Unicorn's translated code (so runs that never ask pay
+ * nothing). @return false if the hook cannot be installed.
+ */
+bool mmu_glue_set_slice(mmu_glue *g, uint64_t insns);
+/* Guest instructions counted by the slice hook so far. */
+uint64_t mmu_glue_slice_counted(const mmu_glue *g);
 
 /* Devices call this to end the run with a status. */
 void mmu_glue_request_exit(mmu_glue *g, int code);

@@ -59,6 +59,8 @@ typedef struct os_hosted_config {
     bool deterministic;        /* fixed AT_RANDOM, getrandom, clocks */
     bool trace_faults;         /* one line per page fault */
     bool stats;                /* counters at exit */
+    uint64_t slice;            /* guest instructions a process runs while
+                                  another can run; 0: the default */
     FILE *diag;                /* reports, trace, stats; NULL: stderr */
 } os_hosted_config;
 

@@ -69,6 +69,8 @@ typedef struct os_arch_ops {
  * stderr, prefixed "mmuemu: ". */
 typedef void (*os_report_fn)(void *arg, const char *msg);
 
+#define OS_NR_LOADER UINT64_MAX
+
 typedef struct os_proc_config {
     os_abi abi;
     const char *sysroot;        /* host directory; NULL: "." */
@@ -97,6 +99,13 @@ typedef struct os_proc_config {
     void *pte_hook_arg;
     os_report_fn report;
     void *report_arg;
+    /* Called for every page fault the kernel side takes on a user
+     * address while running a system call of p (copy_to_user and
+     * friends: rq->user is false); nr is that call (OS_NR_LOADER: the ELF
+     * loader of os_proc_create). May be NULL. */
+    void (*kfault_trace)(void *arg, const struct os_proc *p, uint64_t nr,
+                         const os_fault_req *rq, const os_fault_outcome *out);
+    void *kfault_trace_arg;
 } os_proc_config;
 
 /* Defaults: RISCV64, sysroot ".", read-only, cwd "/", host fds 0/1/2 for
@@ -154,8 +163,9 @@ os_abi os_proc_abi(const os_proc *p);
 #define OS_SYSRET_TLS (1u << 3)
 /* Not implemented: -ENOSYS. */
 #define OS_SYSRET_UNKNOWN (1u << 4)
-/* kill/tkill/tgkill raised signo at the process itself and a handler is
- * recorded for it: the runner delivers it (or calls os_proc_kill). */
+/* A signal is deliverable now (sent to the caller by itself, or one
+ * pending was unblocked): the runner takes it with os_proc_next_signal
+ * once the call has returned. */
 #define OS_SYSRET_SIGNAL (1u << 5)
 /* clone/fork made a process (child): the runner gives it a copy of the
  * caller's registers with the result 0 and runs it (see os_proc_fork). */
@@ -179,7 +189,6 @@ typedef struct os_sysret {
     uint32_t flags;  /* OS_SYSRET_* */
     int exit_status; /* EXITED: the status (0..255, or 128 +
                         signo when a signal killed it) */
-    int signo;       /* SIGNAL */
     os_proc *child;  /* FORK: the new process (the runner's to run) */
     uint64_t child_sp;           /* VFORK */
     uint64_t entry_pc, entry_sp; /* EXEC */
@@ -221,6 +230,46 @@ typedef struct os_sigaction {
 /* signo 1..64. @return false for an invalid signo. */
 bool os_proc_sigaction(const os_proc *p, int signo, os_sigaction *out);
 uint64_t os_proc_sigmask(const os_proc *p);
+
+/* What a signal sent by a process (kill) or the kernel (SIGCHLD, SIGPIPE)
+ * carries into the handler's siginfo. */
+#define OS_SI_USER  0
+#define OS_SI_TKILL (-6)
+typedef struct os_siginfo {
+    int signo, code; /* si_code: SI_USER, SI_TKILL, CLD_EXITED/KILLED */
+    int pid;         /* si_pid: the sender, or the child (SIGCHLD) */
+    uint32_t uid;    /* si_uid */
+    int status;      /* SIGCHLD si_status: exit code or signal */
+} os_siginfo;
+
+/*
+ * Signals between processes (see proc_signal.c for Linux's rules kept).
+ * A signal sent to a process is dropped if ignored and unblocked, kills
+ * it at once if its default action terminates (os_proc_exit_state then
+ * says so: the runner stops running it), or stays pending until the
+ * process next returns to user mode, where the runner takes it with
+ * os_proc_next_signal and delivers it to the handler.
+ */
+/* Is a pending signal deliverable now (not blocked)? */
+bool os_proc_signal_pending(const os_proc *p);
+/* Take the lowest deliverable signal: ignored ones are dropped, one with
+ * the default action terminates p (@return 0; p has exited). @return the
+ * signal whose handler is to run (*info: what it carries), or 0. */
+int os_proc_next_signal(os_proc *p, os_siginfo *info);
+uint64_t os_proc_pending_signals(const os_proc *p);
+/* The mask a signal frame saves: the one rt_sigsuspend replaced while it
+ * waited (then forgotten), else the current mask. */
+uint64_t os_proc_take_saved_mask(os_proc *p);
+/* rt_sigsuspend returned without a handler to run: its mask goes back. */
+void os_proc_restore_saved_mask(os_proc *p);
+/* The RISC-V rt_sigreturn trampoline page of p's address space (0:
+ * none yet; the runner maps it at the first delivery). */
+uint64_t os_proc_sigpage(const os_proc *p);
+void os_proc_set_sigpage(os_proc *p, uint64_t va);
+/* Is p blocked in rt_sigsuspend / pause (a handler ends the wait with
+ * -EINTR, never a restart)? Is its call restartable after a handler
+ * with SA_RESTART? */
+bool os_proc_call_restartable(const os_proc *p, uint64_t nr);
 /* The process terminates by signo (exit status 128 + signo, as a shell
  * reports it; os_proc_exit_state says which). */
 void os_proc_kill(os_proc *p, int signo);

@@ -343,6 +343,7 @@ typedef struct os_kernel {
     uint64_t direct_pages[3];/* 4K, 2M, 1G leaves of the direct map */
     uint64_t next_anon_vma;  /* ids for os_vma.anon_vma */
     uint32_t forks;          /* processes forked (pids after the first) */
+    struct os_proc *procs;   /* every process not yet destroyed (linux.h) */
 } os_kernel;
 
 /* @return 0, or an error with a message in err. */
@@ -383,6 +384,9 @@ typedef struct os_fault_stats {
     uint64_t around_pages;             /* pages mapped by fault-around */
 } os_fault_stats;
 
+struct os_fault_req;
+struct os_fault_outcome;
+
 typedef struct os_aspace {
     os_kernel *k;
     mmu_pt pt;             /* root built through the builder */
@@ -395,6 +399,10 @@ typedef struct os_aspace {
     uint32_t tag;          /* PCID / ASID placed in the root register */
     os_pte_hook hook;
     void *hook_arg;
+    /* After every os_fault_handle on this space (NULL: none). */
+    void (*fault_hook)(void *arg, const struct os_fault_req *rq,
+                       const struct os_fault_outcome *out);
+    void *fault_hook_arg;
     uint64_t *ptframes;    /* page-table frames this space owns */
     size_t nptframes, capptframes;
     uint64_t rss;          /* user PTEs mapping a frame (zero page not

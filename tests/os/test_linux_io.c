@@ -300,11 +300,33 @@ static void process_calls(void **state)
         uint64_t pid = OK(SC(&x, "getpid", 0));
         assert_int_equal(SC(&x, "kill", pid, 10), 0);
         assert_true(x.last.flags & OS_SYSRET_SIGNAL);
-        assert_int_equal(x.last.signo, 10);
+        assert_int_equal(os_proc_pending_signals(x.p), 1u << 9);
+        os_siginfo sinfo;
+        assert_int_equal(os_proc_next_signal(x.p, &sinfo), 10);
+        assert_int_equal(sinfo.code, OS_SI_USER);
+        assert_int_equal(sinfo.pid, (int)pid);
+        assert_int_equal(os_proc_pending_signals(x.p), 0);
+        assert_int_equal(SC(&x, "kill", pid + 1000, 10), ERRNO(LX_ESRCH));
         /* the signal mask */
         lx_put(&x, 0, (uint8_t[8]){0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0}, 8);
         assert_int_equal(SC(&x, "rt_sigprocmask", 2, x.buf, x.buf + 8, 8), 0);
         assert_int_equal(os_proc_sigmask(x.p), 0xfffffeffu & ~0x40000u);
+        /* a blocked signal stays pending (rt_sigpending) until unblocked;
+         * a second one does not queue */
+        assert_int_equal(SC(&x, "kill", pid, 10), 0);
+        assert_int_equal(SC(&x, "kill", pid, 10), 0);
+        assert_false(x.last.flags & OS_SYSRET_SIGNAL);
+        assert_int_equal(SC(&x, "rt_sigpending", x.buf + 16, 8), 0);
+        uint8_t pend[8];
+        lx_get(&x, x.buf + 16, pend, 8);
+        assert_int_equal(pend[1], 0x02); /* bit 9: signal 10 */
+        lx_put(&x, 24, (uint8_t[8]){0, 0x02, 0, 0, 0, 0, 0, 0}, 8);
+        assert_int_equal(SC(&x, "rt_sigprocmask", 1, x.buf + 24, 0, 8), 0);
+        assert_true(x.last.flags & OS_SYSRET_SIGNAL);
+        assert_int_equal(os_proc_next_signal(x.p, &sinfo), 10);
+        assert_int_equal(os_proc_next_signal(x.p, &sinfo), 0);
+        lx_put(&x, 0, (uint8_t[8]){0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0}, 8);
+        assert_int_equal(SC(&x, "rt_sigprocmask", 2, x.buf, 0, 8), 0);
         /* prctl name */
         assert_int_equal(SC(&x, "prctl", 16, x.buf), 0);
         lx_get(&x, x.buf, s, 16);

@@ -1,0 +1,372 @@
+/*
+ * run_sched.c - the hosted runner's scheduler: the processes (tasks) that
+ * share the one vCPU, switching between them, exec and vfork hand-overs,
+ * and the asynchronous signals a task takes when it is about to run.
+ *
+ * Round robin over runnable tasks: a task runs until it blocks in a system
+ * call (it re-issues the call when it runs again), exits, vforks (it waits
+ * for its child's exec or exit), or its time slice of guest instructions
+ * runs out (mmu_glue_set_slice, only while another task can run). A switch
+ * loads the new root the architectural way: MOV CR3 (x86; PCID is hidden
+ * from guests, so the model TLB's non-global entries go, as on hardware),
+ * CSRW satp with the process's own ASID (RISC-V: other processes' entries
+ * stay in the model TLB and are simply not matched).
+ *
+ * Signals sent by other processes (proc_signal.c) wait in the target's
+ * pending set; when the target is about to run they are delivered as
+ * Linux's exit-to-user-mode loop does: each deliverable one with a
+ * handler gets a frame (the last one's handler runs first). A task blocked
+ * in a call is woken: with SA_RESTART and a restartable call the handler
+ * returns into the call again (ERESTARTSYS), otherwise the call returns
+ * -EINTR first.
+ */
+#include "run_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define RV_REG_SP 2
+#define RV_REG_A0 10
+#define SA_RESTART UINT64_C(0x10000000)
+#define RUN_EINTR  INT64_C(4)
+
+/* ---- the task list ---------------------------------------------------- */
+
+static bool runnable(const run_task *t)
+{
+    return !t->zombie && !t->vfork_wait;
+}
+
+size_t run_runnable_tasks(const run_machine *m)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < m->ntasks; i++)
+        n += runnable(&m->tasks[i]);
+    return n;
+}
+
+/* The vfork child t let go of its parent's memory (exec or exit): the
+ * parent runs again. */
+static void vfork_release(run_machine *m, run_task *t)
+{
+    if (t->vfork_parent == NULL)
+        return;
+    for (size_t i = 0; i < m->ntasks; i++)
+        if (m->tasks[i].p == t->vfork_parent)
+            m->tasks[i].vfork_wait = false;
+    t->vfork_parent = NULL;
+}
+
+/* Tasks whose process ended while another ran (killed by a signal it was
+ * sent) become zombies. */
+static void mark_dead(run_machine *m)
+{
+    for (size_t i = 0; i < m->ntasks; i++) {
+        run_task *t = &m->tasks[i];
+        os_proc_exit st;
+        os_proc_exit_state(t->p, &st);
+        if (st.exited && !t->zombie) {
+            t->zombie = true;
+            vfork_release(m, t);
+            if (t->p == m->root)
+                m->root_status = st.status;
+        }
+    }
+}
+
+void run_sweep_reaped(run_machine *m)
+{
+    for (size_t i = 0; i < m->ntasks;) {
+        run_task *t = &m->tasks[i];
+        if (i == m->cur || t->p == m->root || !os_proc_reaped(t->p)) {
+            i++;
+            continue;
+        }
+        os_proc_destroy(t->p);
+        memmove(&m->tasks[i], &m->tasks[i + 1],
+                (m->ntasks - i - 1) * sizeof m->tasks[0]);
+        m->ntasks--;
+        if (m->cur > i)
+            m->cur--;
+    }
+}
+
+/* The running task's registers (pc: where it goes on; UINT64_MAX: where
+ * the vCPU is). */
+static void save_task(run_machine *m, run_task *t, uint64_t pc)
+{
+    mmu_glue_user_get_regs(m->g, &t->regs);
+    if (pc != UINT64_MAX)
+        t->regs.pc = pc;
+    if (m->x86) {
+        t->tls[0] = mmu_glue_user_tls(m->g, OS_TLS_FS);
+        t->tls[1] = mmu_glue_user_tls(m->g, OS_TLS_GS);
+    }
+}
+
+void run_add_child(run_machine *m, const os_sysret *sr, const mmu_user_call *c)
+{
+    os_proc *child = sr->child;
+    run_task *n = realloc(m->tasks, (m->ntasks + 1) * sizeof *n);
+    if (n == NULL) { /* cannot run it: it dies at once */
+        os_proc_kill(child, OS_SIGKILL);
+        return;
+    }
+    m->tasks = n;
+    run_task *t = &m->tasks[m->ntasks++];
+    memset(t, 0, sizeof *t);
+    t->p = child;
+    save_task(m, t, c->next_pc);
+    t->regs.gpr[m->x86 ? MMU_USER_X86_RAX : RV_REG_A0] = 0;
+    if (sr->child_sp != 0)
+        t->regs.gpr[m->x86 ? MMU_USER_X86_RSP : RV_REG_SP] = sr->child_sp;
+    if (sr->flags & OS_SYSRET_VFORK) {
+        t->vfork_parent = m->p;
+        m->tasks[m->cur].vfork_wait = true;
+        m->vfork_pending = true;
+    }
+}
+
+/* Run tasks[idx] on the vCPU: its root in CR3 / satp (Unicorn's TLB
+ * flushed; the model TLB flushed for the tag unless the new root has an
+ * ASID of its own), then its registers. */
+static void load_task(run_machine *m, size_t idx)
+{
+    run_task *t = &m->tasks[idx];
+    mmu_ctx *ctx = mmu_glue_mmu(m->g);
+    uint32_t old_tag = os_proc_aspace(m->p)->tag;
+    const os_aspace *as = os_proc_aspace(t->p);
+    mmu_glue_user_set_root(m->g, os_aspace_root_reg(as));
+    if (ctx->tlb != NULL && as->tag == old_tag)
+        mmu_tlb_flush_tag(ctx->tlb, as->tag);
+    mmu_glue_user_set_regs(m->g, &t->regs);
+    if (m->x86) {
+        mmu_glue_user_set_tls(m->g, OS_TLS_FS, t->tls[0]);
+        mmu_glue_user_set_tls(m->g, OS_TLS_GS, t->tls[1]);
+    }
+    if (idx != m->cur)
+        m->switches++;
+    m->cur = idx;
+    m->p = t->p;
+}
+
+/* The next runnable task after the running one (round robin), the
+ * running one if it is the only one, or SIZE_MAX if none is left. */
+static size_t next_task(const run_machine *m)
+{
+    for (size_t k = 1; k <= m->ntasks; k++) {
+        size_t i = (m->cur + k) % m->ntasks;
+        if (runnable(&m->tasks[i]))
+            return i;
+    }
+    return SIZE_MAX;
+}
+
+/* ---- signals ------------------------------------------------------------ */
+
+/* The registers of a task woken from a blocked call by a signal whose
+ * handler runs: back into the call after it (restart), or -EINTR. */
+static void interrupt_call(run_machine *m, run_task *t, int signo)
+{
+    os_sigaction sa;
+    bool restart = os_proc_sigaction(t->p, signo, &sa) &&
+                   (sa.flags & SA_RESTART) &&
+                   os_proc_call_restartable(t->p, t->call.nr);
+    t->in_call = false;
+    if (restart)
+        return; /* pc still at the call, its number and arguments intact */
+    mmu_user_regs r;
+    mmu_glue_user_get_regs(m->g, &r);
+    r.gpr[m->x86 ? MMU_USER_X86_RAX : RV_REG_A0] = (uint64_t)-RUN_EINTR;
+    r.pc = t->call.next_pc;
+    mmu_glue_user_set_regs(m->g, &r);
+    m->eintr++;
+}
+
+/* Deliver the running task's deliverable signals (it is about to run
+ * from where its registers say). @return false if it died of one. */
+static bool take_signals(run_machine *m)
+{
+    run_task *t = &m->tasks[m->cur];
+    while (os_proc_signal_pending(m->p)) {
+        os_siginfo info;
+        int signo = os_proc_next_signal(m->p, &info);
+        if (signo == 0)
+            break; /* ignored ones dropped, or a default action killed */
+        if (t->in_call)
+            interrupt_call(m, t, signo);
+        memset(&m->sig, 0, sizeof m->sig);
+        m->sig.signo = signo;
+        m->sig.code = info.code;
+        m->sig.sender = true;
+        m->sig.pid = info.pid;
+        m->sig.uid = info.uid;
+        m->sig.status = info.status;
+        m->sig.from_call = true;
+        m->sig.ev.pc = t->regs.pc;
+        m->sig.ev.priv = m->x86 ? 3 : 0;
+        run_deliver_or_die(m);
+        if (m->exited)
+            return false;
+    }
+    os_proc_exit st;
+    os_proc_exit_state(m->p, &st);
+    if (st.exited) { /* the default action of a signal it was sent */
+        m->exited = true;
+        m->status = st.status;
+        return false;
+    }
+    return true;
+}
+
+bool run_take_signals(run_machine *m)
+{
+    return take_signals(m);
+}
+
+/* ---- switching ---------------------------------------------------------- */
+
+/* Run the next runnable task after the current one, delivering its
+ * signals; tasks that die of them are passed over. @return false when no
+ * task is left to run. */
+static bool switch_next(run_machine *m)
+{
+    for (;;) {
+        mark_dead(m);
+        size_t i = next_task(m);
+        if (i == SIZE_MAX)
+            return false;
+        load_task(m, i);
+        if (take_signals(m))
+            return true;
+        run_task_exited(m);
+        if (m->done)
+            return false;
+    }
+}
+
+bool run_switch(run_machine *m)
+{
+    bool ok = switch_next(m);
+    if (!ok)
+        m->done = true;
+    return ok;
+}
+
+void run_preempt(run_machine *m)
+{
+    m->preemptions++;
+    save_task(m, &m->tasks[m->cur], UINT64_MAX);
+    run_switch(m);
+}
+
+void run_block_switch(run_machine *m)
+{
+    run_task *t = &m->tasks[m->cur];
+    save_task(m, t, m->call.pc);
+    t->in_call = true;
+    t->call = m->call;
+    run_switch(m); /* the only one: it re-issues the call at once */
+}
+
+void run_task_exited(run_machine *m)
+{
+    run_task *t = &m->tasks[m->cur];
+    vfork_release(m, t);
+    t->zombie = true;
+    t->in_call = false;
+    if (t->p == m->root)
+        m->root_status = m->status;
+    m->exited = false;
+    m->status = 0;
+    m->pending = RUN_NONE;
+    m->blocked_in_row = 0;
+    if (run_runnable_tasks(m) == 0)
+        m->done = true;
+    else
+        run_switch(m);
+}
+
+/* ---- exec and vfork ----------------------------------------------------- */
+
+/* execve replaced the running task's program: its new root the
+ * architectural way (a tag the old program's entries may still hold in
+ * the model TLB: flushed), then the registers as start_thread() leaves
+ * them: all 0 but pc and sp, FS/GS base 0, the FP state as after reset
+ * (x86 FCW 0x37f, MXCSR 0x1f80; RISC-V f0..f31 and fcsr 0). */
+static void exec_enter(run_machine *m)
+{
+    mmu_ctx *ctx = mmu_glue_mmu(m->g);
+    const os_aspace *as = os_proc_aspace(m->p);
+    mmu_glue_user_set_root(m->g, os_aspace_root_reg(as));
+    if (ctx->tlb != NULL)
+        mmu_tlb_flush_tag(ctx->tlb, as->tag);
+    mmu_user_regs r;
+    memset(&r, 0, sizeof r);
+    r.pc = m->exec_pc;
+    r.gpr[m->x86 ? MMU_USER_X86_RSP : RV_REG_SP] = m->exec_sp;
+    if (m->x86) {
+        r.fp[0] = 0x7f; /* FCW 0x037f */
+        r.fp[1] = 0x03;
+        r.fp[25] = 0x1f; /* MXCSR 0x1f80 */
+        r.fp[24] = 0x80;
+        mmu_glue_user_set_tls(m->g, OS_TLS_FS, 0);
+        mmu_glue_user_set_tls(m->g, OS_TLS_GS, 0);
+    }
+    mmu_glue_user_set_regs(m->g, &r);
+    m->tasks[m->cur].regs = r;
+    vfork_release(m, &m->tasks[m->cur]);
+}
+
+bool run_exec_or_vfork(run_machine *m)
+{
+    if (m->exec_pending) {
+        m->exec_pending = false;
+        exec_enter(m);
+        take_signals(m); /* pending ones survive exec */
+        return true;
+    }
+    if (!m->vfork_pending)
+        return false;
+    m->vfork_pending = false;
+    save_task(m, &m->tasks[m->cur], m->x86 ? UINT64_MAX : m->call.next_pc);
+    run_switch(m);
+    return true;
+}
+
+/* ---- dying -------------------------------------------------------------- */
+
+/* A death worth a report: the first process's, or one the CPU or a fault
+ * caused (not a signal another process or a broken pipe sent: Linux says
+ * nothing of those, the shell may). */
+static bool worth_report(const run_machine *m)
+{
+    return m->p == m->root || !m->sig.from_call;
+}
+
+void run_die(run_machine *m, int signo)
+{
+    m->sig.signo = signo;
+    if (worth_report(m))
+        run_report_death(m);
+    os_proc_kill(m->p, signo);
+    os_proc_exit st;
+    os_proc_exit_state(m->p, &st);
+    m->exited = true;
+    m->status = st.status;
+}
+
+void run_deliver_or_die(run_machine *m)
+{
+    if (m->sig.signo != OS_SIGKILL && run_signal_deliver(m)) {
+        m->signals_delivered++;
+        return;
+    }
+    run_die(m, m->sig.signo);
+}
+
+void run_report_exit_signal(run_machine *m)
+{
+    if (worth_report(m))
+        run_report_death(m);
+}
