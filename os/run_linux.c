@@ -574,6 +574,7 @@ static int run_loop(run_machine *m)
             run_task_exited(m);
         if (m->done) {
             m->p = m->root; /* the statistics are the first process's */
+            m->status = m->root_status;
             return m->root_status;
         }
     }

@@ -4,7 +4,7 @@
  *
  *   mmuemu run [--machine hosted] [--arch x86_64|riscv64] [--tlb PRESET|off]
  *              [--ram MIB] [--sysroot DIR] [--rw] [--deterministic]
- *              [--trace-faults] [--stats] [--] ELF [ARGS...]
+ *              [--trace-faults] [--stats] [--slice N] [--] ELF [ARGS...]
  *   mmuemu run --machine bare [--arch x86_64|i386|riscv64|riscv32]
  *              [--tlb PRESET|off] [--ext svnapot,svpbmt,svadu]
  *              [--ram MIB] [--max-insns N] [--cmdline S] [--stats] ELF
@@ -14,7 +14,12 @@
  * host's environment, uid and gid, like qemu-user. Guest paths resolve
  * inside the sysroot (default /, the working directory the same as the
  * host's), read-only unless --rw. --trace-faults prints one line per
- * page fault; --stats prints the counters as one JSON line on stderr.
+ * page fault (the process, the address, the access, where: a user pc or
+ * the system call whose kernel side touched user memory; the kind: demand
+ * zero, file, COW, stack, ...); --stats prints the counters as one JSON
+ * line on stderr. Processes (fork, vfork, exec) share the one vCPU, round
+ * robin; --slice N: the guest instructions one runs before another
+ * runnable one gets the vCPU (default 1000000).
  * Exit status: the guest's (128 + signal when a signal killed it, with a
  * report on stderr); 2 when it cannot start (bad arguments, unreadable or
  * malformed ELF, wrong architecture, a dynamically linked program: the
@@ -42,7 +47,8 @@ static void usage(FILE *f)
           "                  [--tlb PRESET|off] [--ram MIB] [--sysroot DIR] "
           "[--rw]\n"
           "                  [--deterministic] [--trace-faults] [--stats] "
-          "[--] ELF [ARGS...]\n"
+          "[--slice N]\n"
+          "                  [--] ELF [ARGS...]\n"
           "       mmuemu run --machine bare [--arch "
           "x86_64|i386|riscv64|riscv32]\n"
           "                  [--tlb PRESET|off] [--ext "
@@ -156,6 +162,7 @@ typedef struct run_opts {
     const char *bare_only, *hosted_only; /* an option of the other mode */
     bool stats, trace_faults, rw, deterministic, have_ext;
     mmu_machine_config bare; /* cmdline, rv_ext, ram, limit */
+    uint64_t slice;
 } run_opts;
 
 /* @return the index of the ELF in argv, or -1 after an error message
@@ -216,6 +223,13 @@ static int parse_opts(int argc, char **argv, run_opts *o, int *status)
                 return -1;
             }
             o->bare.ram_size = v << 20;
+        } else if (strcmp(opt, "--slice") == 0) {
+            o->hosted_only = opt;
+            if (!cli_parse_u64(val, &o->slice) || o->slice < 100) {
+                cli_error(RUN_CMD, "bad --slice '%s' (instructions, >= 100)",
+                          val);
+                return -1;
+            }
         } else if (strcmp(opt, "--max-insns") == 0) {
             o->bare_only = opt;
             if (!cli_parse_u64(val, &o->bare.max_insns)) {
@@ -323,6 +337,7 @@ static int run_hosted(run_opts *o, int argc, char **argv)
     hc.deterministic = o->deterministic;
     hc.trace_faults = o->trace_faults;
     hc.stats = o->stats;
+    hc.slice = o->slice;
     hc.diag = stderr;
     fflush(stdout);
     int status = os_hosted_run(&hc, err, sizeof err);
