@@ -61,6 +61,7 @@ int os_aspace_init(os_aspace *as, os_kernel *k)
 {
     memset(as, 0, sizeof *as);
     as->k = k;
+    as->id = ++k->next_aspace_id;
     os_vmas_init(&as->vmas, k->layout.stack_guard_gap,
                  k->layout.max_map_count);
     as->mmap_base = k->layout.mmap_base;

@@ -374,6 +374,7 @@ int os_proc_create(const os_proc_config *cfg, os_kernel *k,
             fail(err, errlen, rc, "address space: %s", os_errno_name(rc));
     }
     if (rc == 0) {
+        p->mm->as.tag = proc_tag(p);
         if (uaccess_ctx != NULL)
             user_state_keeping_cpu(&p->mm->as, &uaccess_ctx->st);
         os_uaccess_init(&p->u, &p->mm->as, uaccess_ctx);

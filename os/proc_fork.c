@@ -32,6 +32,7 @@
 #define L_RUSAGE_SIZE          144
 #define L_SIGINFO_SIZE         128
 #define RV_ASID_MASK           0xffffu
+#define X86_PCID_COUNT         4095u /* PCID 0 left to the kernel */
 
 /* ---- the process tree ---------------------------------------------- */
 
@@ -79,11 +80,15 @@ bool proc_read_would_block(os_proc *p, ofd *o)
     return poll(&pf, 1, 0) == 0;
 }
 
+/* The PCID (x86: 1..4095, with CR4.PCIDE) or ASID (RISC-V: 16 bits, the
+ * first process 0) of p's address space. Tags wrap: the runner flushes a
+ * tag whose last owner was another space. */
 uint32_t proc_tag(const os_proc *p)
 {
-    if (p->k->arch != MMU_ARCH_RISCV)
-        return 0;
-    return (uint32_t)(p->pid - OS_PROC_PID) & RV_ASID_MASK;
+    uint32_t n = (uint32_t)(p->pid - OS_PROC_PID);
+    if (p->k->arch == MMU_ARCH_X86)
+        return n % X86_PCID_COUNT + 1;
+    return n & RV_ASID_MASK;
 }
 
 /* ---- fork ------------------------------------------------------------ */

@@ -44,6 +44,7 @@
  * vCPU (about a millisecond of guest time at JIT speed; Linux's CFS
  * gives a few). */
 #define RUN_DEFAULT_SLICE 1000000
+#define RUN_TAG_SLOTS     256
 
 /* What the vCPU stopped for, to be done before it runs again. */
 typedef enum run_pending {
@@ -120,14 +121,22 @@ typedef struct run_machine {
      * task is left to run */
     int root_status;
     bool done;
+    /* which address space last ran with each PCID / ASID (by slot): a
+     * tag coming back to another space is flushed from the model TLB */
+    struct {
+        uint32_t tag;
+        uint64_t as_id;
+    } tag_owner[RUN_TAG_SLOTS];
     /* scheduler counters; slice_on: the slice hook is installed */
-    uint64_t switches, preemptions, eintr;
+    uint64_t switches, preemptions, eintr, tag_flushes;
     bool slice_on;
 } run_machine;
 
 /* ---- run_sched.c -------------------------------------------------- */
 
 size_t run_runnable_tasks(const run_machine *m);
+/* as runs with its tag from now on (fresh: a new space, exec). */
+void run_claim_tag(run_machine *m, const os_aspace *as, bool fresh);
 /* wait4 collected zombies: they go (never the running task or the
  * first process). */
 void run_sweep_reaped(run_machine *m);

@@ -444,6 +444,7 @@ static int create_process(run_machine *m, char *err, size_t errlen)
     m->ntasks = 1;
     m->root = m->p;
     m->root_status = 0;
+    run_claim_tag(m, os_proc_aspace(m->p), true);
     mmu_glue_user_enter(m->g, &entry.mmu, entry.pc, entry.sp);
     mmu_glue_set_handler(m->g, handler, m);
     return 0;

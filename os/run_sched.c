@@ -127,18 +127,33 @@ void run_add_child(run_machine *m, const os_sysret *sr, const mmu_user_call *c)
     }
 }
 
-/* Run tasks[idx] on the vCPU: its root in CR3 / satp (Unicorn's TLB
- * flushed; the model TLB flushed for the tag unless the new root has an
- * ASID of its own), then its registers. */
+/* as is about to run with its tag: the model TLB keeps the tag's entries
+ * if as was the last space to use it (Linux's MOV CR3 with bit 63 set /
+ * satp without a fence), else they go (a MOV CR3 without bit 63 / an
+ * SFENCE.VMA for the ASID). Slots may collide: then a flush too many. */
+void run_claim_tag(run_machine *m, const os_aspace *as, bool fresh)
+{
+    mmu_ctx *ctx = mmu_glue_mmu(m->g);
+    size_t slot = as->tag % RUN_TAG_SLOTS;
+    bool mine = m->tag_owner[slot].tag == as->tag &&
+                m->tag_owner[slot].as_id == as->id;
+    if (ctx->tlb != NULL && (fresh || !mine)) {
+        mmu_tlb_flush_tag(ctx->tlb, as->tag);
+        m->tag_flushes++;
+    }
+    m->tag_owner[slot].tag = as->tag;
+    m->tag_owner[slot].as_id = as->id;
+}
+
+/* Run tasks[idx] on the vCPU: its root in CR3 / satp the architectural
+ * way (Unicorn's TLB flushed; the model TLB as run_claim_tag says), then
+ * its registers. */
 static void load_task(run_machine *m, size_t idx)
 {
     run_task *t = &m->tasks[idx];
-    mmu_ctx *ctx = mmu_glue_mmu(m->g);
-    uint32_t old_tag = os_proc_aspace(m->p)->tag;
     const os_aspace *as = os_proc_aspace(t->p);
     mmu_glue_user_set_root(m->g, os_aspace_root_reg(as));
-    if (ctx->tlb != NULL && as->tag == old_tag)
-        mmu_tlb_flush_tag(ctx->tlb, as->tag);
+    run_claim_tag(m, as, false);
     mmu_glue_user_set_regs(m->g, &t->regs);
     if (m->x86) {
         mmu_glue_user_set_tls(m->g, OS_TLS_FS, t->tls[0]);
@@ -296,11 +311,9 @@ void run_task_exited(run_machine *m)
  * (x86 FCW 0x37f, MXCSR 0x1f80; RISC-V f0..f31 and fcsr 0). */
 static void exec_enter(run_machine *m)
 {
-    mmu_ctx *ctx = mmu_glue_mmu(m->g);
     const os_aspace *as = os_proc_aspace(m->p);
     mmu_glue_user_set_root(m->g, os_aspace_root_reg(as));
-    if (ctx->tlb != NULL)
-        mmu_tlb_flush_tag(ctx->tlb, as->tag);
+    run_claim_tag(m, as, true);
     mmu_user_regs r;
     memset(&r, 0, sizeof r);
     r.pc = m->exec_pc;

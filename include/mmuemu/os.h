@@ -342,6 +342,7 @@ typedef struct os_kernel {
     uint64_t direct_size;
     uint64_t direct_pages[3];/* 4K, 2M, 1G leaves of the direct map */
     uint64_t next_anon_vma;  /* ids for os_vma.anon_vma */
+    uint64_t next_aspace_id; /* ids for os_aspace.id */
     uint32_t forks;          /* processes forked (pids after the first) */
     struct os_proc *procs;   /* every process not yet destroyed (linux.h) */
 } os_kernel;
@@ -397,6 +398,8 @@ typedef struct os_aspace {
     uint64_t arg_start, arg_end, env_start, env_end;
     uint64_t mmap_base;
     uint32_t tag;          /* PCID / ASID placed in the root register */
+    uint64_t id;           /* unique per space ever made on the kernel
+                              (a tag's owner, for TLB coherence) */
     os_pte_hook hook;
     void *hook_arg;
     /* After every os_fault_handle on this space (NULL: none). */
