@@ -5,6 +5,12 @@
  * writes, while a MAP_SHARED|MAP_ANONYMOUS page is seen by both. The two
  * processes take turns through pipes, so the output order is fixed: the
  * child prints its lines and exits, then the parent reaps it and prints.
+ *
+ * With the argument --pages each side also prints, right after its writes,
+ * which pages it wrote and its pid (not stable output: for the fault-trace
+ * test tests/guest/mmuemu_fork_cow_trace.sh, which checks that each of
+ * those pages took exactly one write-protect fault in that process):
+ *     pages <child|parent> pid=<pid> <region> 0x<first page> <count>
  */
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -51,9 +57,25 @@ static void wait_peer(int fd)
         _exit(4);
 }
 
-int main(void)
+/* --pages: the pages of each region the caller just wrote, and its pid. */
+static void print_pages(const char *side, const struct region *r, size_t n,
+                        size_t pg)
+{
+    for (size_t i = 0; i < n; i++) {
+        uintptr_t first = (uintptr_t)r[i].p & ~(uintptr_t)(pg - 1);
+        uintptr_t last =
+            ((uintptr_t)r[i].p + r[i].len - 1) & ~(uintptr_t)(pg - 1);
+        printf("pages %s pid=%d %s 0x%llx %llu\n", side, (int)getpid(),
+               r[i].name, (unsigned long long)first,
+               (unsigned long long)((last - first) / pg + 1));
+    }
+    fflush(stdout);
+}
+
+int main(int argc, char **argv)
 {
     glx_init();
+    bool pages = argc > 1 && strcmp(argv[1], "--pages") == 0;
     size_t pg = glx_page_size();
     unsigned char stack_buf[2048];
     unsigned char *heap = malloc(3 * pg);
@@ -97,6 +119,8 @@ int main(void)
          * writes (or not). */
         fill(priv, nr, 'C');
         shared[0] = 'C';
+        if (pages)
+            print_pages("child", priv, nr, pg);
         signal_peer(to_parent[1]);
         wait_peer(to_child[0]);
         const char *bad = all(priv, nr, 'C');
@@ -118,6 +142,8 @@ int main(void)
     unsigned char saw_shared = shared[0];
     fill(priv, nr, 'P');
     shared[1] = 'P';
+    if (pages)
+        print_pages("parent", priv, nr, pg);
     signal_peer(to_child[1]);
 
     int status = 0;
