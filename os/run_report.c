@@ -154,7 +154,7 @@ static void trace_line(run_machine *m, int pid, uint64_t addr,
                        mmu_access access, const char *where,
                        const os_fault_outcome *out)
 {
-    fprintf(m->diag, "mmuemu: pid %d page fault 0x%016llx %-5s %s: ", pid,
+    fprintf(m->diag, "mmuemu: page fault pid=%d 0x%016llx %-5s %s: ", pid,
             (unsigned long long)addr, access_word(access), where);
     if (out->result == OS_FAULT_HANDLED)
         fprintf(m->diag, "%s\n", os_fault_kind_name(out->kind));

@@ -252,7 +252,10 @@ static bool switch_next(run_machine *m)
         if (i == SIZE_MAX)
             return false;
         load_task(m, i);
-        if (take_signals(m))
+        bool alive = take_signals(m);
+        /* a call still blocked is re-issued by the vCPU from here on */
+        m->tasks[m->cur].in_call = false;
+        if (alive)
             return true;
         run_task_exited(m);
         if (m->done)

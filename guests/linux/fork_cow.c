@@ -11,6 +11,8 @@
  * test tests/guest/mmuemu_fork_cow_trace.sh, which checks that each of
  * those pages took exactly one write-protect fault in that process):
  *     pages <child|parent> pid=<pid> <region> 0x<first page> <count>
+ * and writes "fork_cow: fork" to stderr just before fork(), so that the
+ * faults before it can be told from those after.
  */
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -107,6 +109,11 @@ int main(int argc, char **argv)
     }
     printf("before fork: private regions and shared page hold 'A'\n");
     fflush(stdout);
+    if (pages) { /* where the fault trace (on stderr too) reaches fork */
+        static const char mark[] = "fork_cow: fork\n";
+        if (write(2, mark, sizeof mark - 1) < 0)
+            return 1;
+    }
 
     pid_t pid = fork();
     if (pid < 0) {

@@ -23,18 +23,14 @@
 # And fork_cow's stdout, apart from its "pages" lines, is the expected
 # guests/linux/expected/fork_cow.txt; the exit status is 0.
 #
-# ASSUMED TRACE FORMAT (os/run_report.c run_trace_fault): today a line is
-#     mmuemu: page fault 0x<addr> <access> pc 0x<pc>: <kind>
-# with no process named, and faults taken inside system calls are not
-# traced. This test assumes the announced change: each line gains a field
-#     pid=<N>
-# near the start (before or after the address; the pid is the guest's
-# getpid()), and faults inside system calls are traced as well (a stack
-# page first written by the kernel, e.g. by read() into a buffer, must
-# still show its one fault). Until that lands this test fails ("no pid=
-# field"). The parser takes: pid from "pid=N" anywhere on the line, the
-# address as the first 0x token not preceded by "pc", the kind as the
-# first word after the last ": ".
+# TRACE FORMAT (os/run_report.c run_trace_fault / run_trace_kfault):
+#     mmuemu: page fault pid=<N> 0x<addr> <access> pc 0x<pc>: <kind>
+#     mmuemu: page fault pid=<N> 0x<addr> <access> in <syscall>(): <kind>
+# the second for a fault the kernel side of a system call takes on user
+# memory (a page first written by read() into a buffer still shows its
+# one fault). The parser takes: pid from "pid=N", the address as the
+# first 0x token not preceded by "pc", the kind as the first word after
+# the last ": ".
 set -u
 
 usage="usage: mmuemu_fork_cow_trace.sh MMUEMU GUEST_DIR"
@@ -84,7 +80,11 @@ check_arch() {
     # faults["pid page"] = kinds seen, space-separated
     local -A faults=()
     local line pid addr kind prev tok page
+    local forked=no
     while IFS= read -r line; do
+        # only the faults after fork() (fork_cow marks it on stderr)
+        [ "$line" = "fork_cow: fork" ] && forked=yes
+        [ $forked = yes ] || continue
         case $line in "mmuemu: page fault"*) ;; *) continue ;; esac
         pid=${line#*pid=}
         pid=${pid%%[!0-9]*}
@@ -101,6 +101,10 @@ check_arch() {
         page=$(((addr) & ~4095))
         faults["$pid $page"]+="$kind "
     done <"$trace"
+    if [ $forked = no ]; then
+        fail "$arch: no 'fork_cow: fork' mark on stderr"
+        return
+    fi
 
     local -A copies=() listed=()
     local side region first count i n got bad=0 pages=0 rest

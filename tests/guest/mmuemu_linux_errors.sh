@@ -137,11 +137,11 @@ for arch in riscv64 x86_64; do
     done
 
     mm run --trace-faults --stats "$prog" kcow
-    nfaults=$(grep -cE '^mmuemu: pid [0-9]+ page fault 0x[0-9a-f]{16} (read|write|fetch) ' \
+    nfaults=$(grep -cE '^mmuemu: page fault pid=[0-9]+ 0x[0-9a-f]{16} (read|write|fetch) ' \
         "$err")
     # kcow's read() into a page only read so far: the kernel side's
     # copy-on-write, traced as a fault of that call
-    kfaults=$(grep -cE '^mmuemu: pid [0-9]+ page fault 0x[0-9a-f]{16} write in read\(\): cow$' \
+    kfaults=$(grep -cE '^mmuemu: page fault pid=[0-9]+ 0x[0-9a-f]{16} write in read\(\): cow$' \
         "$err")
     if [ "$rc" -eq 0 ] && [ "$nfaults" -gt 0 ] && [ "$kfaults" -ge 1 ] &&
         tail -n 1 "$err" | grep -q '^{"stats":{"exit_status":0,"page_faults":'
