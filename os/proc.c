@@ -51,7 +51,11 @@ void proc_exit(os_proc *p, int status, int signo, os_sysret *out)
     p->exit.status = status;
     p->exit.signo = signo;
     p->sigpending = 0;
-    fdt_destroy(&p->fds); /* a zombie holds no files (pipe EOF) */
+    /* A zombie holds no files (pipe EOF); a process dying inside its own
+     * system call (SIGPIPE from a write) lets go of them when the call
+     * returns, as the call may still be using one. */
+    if (!p->in_syscall)
+        fdt_destroy(&p->fds);
     proc_notify_parent(p);
     if (out != NULL) {
         out->flags |= OS_SYSRET_EXITED;
@@ -486,6 +490,7 @@ int64_t os_syscall(os_proc *p, uint64_t nr, const uint64_t a[6], os_sysret *out)
     }
     p->st.syscalls++;
     p->cur_nr = nr;
+    p->in_syscall = true;
     if (nr < OS_SYSCALL_NR_MAX)
         p->st.by_nr[nr]++;
     p->pending = 0;
@@ -509,6 +514,9 @@ int64_t os_syscall(os_proc *p, uint64_t nr, const uint64_t a[6], os_sysret *out)
     }
     if (r == -OS_EFAULT)
         p->st.efault++;
+    p->in_syscall = false;
+    if (p->exit.exited)
+        fdt_destroy(&p->fds);
     if (p->exit.exited && !(out->flags & OS_SYSRET_EXITED)) {
         out->flags |= OS_SYSRET_EXITED; /* killed by a signal it sent */
         out->exit_status = p->exit.status;

@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define L_SIGCHLD              17
@@ -89,6 +90,15 @@ uint32_t proc_tag(const os_proc *p)
     if (p->k->arch == MMU_ARCH_X86)
         return n % X86_PCID_COUNT + 1;
     return n & RV_ASID_MASK;
+}
+
+bool proc_write_may_block(os_proc *p, ofd *o)
+{
+    if (!p->may_block || o->kind != OFD_HOST || o->is_reg || o->is_dir ||
+        (o->flags & L_O_NONBLOCK))
+        return false;
+    struct stat st;
+    return fstat(o->host, &st) == 0 && S_ISFIFO(st.st_mode);
 }
 
 /* ---- fork ------------------------------------------------------------ */

@@ -210,6 +210,7 @@ struct os_proc {
     bool in_sigsuspend;           /* re-issued while blocked: mask kept */
     int pgid, sid;                /* process group and session */
     uint64_t cur_nr;              /* the system call running */
+    bool in_syscall;              /* os_syscall is running a call */
     os_proc *next_proc;           /* the kernel's list of processes */
 };
 
@@ -236,6 +237,10 @@ os_proc *proc_find(os_kernel *k, int pid);
 /* Would a read of o block (a pipe, FIFO, tty or socket with nothing to
  * read) while the runner has another process to run (p->may_block)? */
 bool proc_read_would_block(os_proc *p, ofd *o);
+/* Should a write to o be done without blocking the host (a pipe or FIFO
+ * in blocking mode while the runner has another process to run, which
+ * may be its reader)? Then a write that cannot start reports BLOCKED. */
+bool proc_write_may_block(os_proc *p, ofd *o);
 /* The tag p's address spaces carry: on RISC-V an ASID per process (from
  * its pid; 0 for the first), on x86 0 (no PCID). */
 uint32_t proc_tag(const os_proc *p);

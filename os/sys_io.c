@@ -141,6 +141,9 @@ static int64_t do_read(os_proc *p, ofd *o, uint64_t buf, uint64_t len,
     return (int64_t)done;
 }
 
+static int64_t write_loop(os_proc *p, ofd *o, uint64_t buf, uint64_t len,
+                          int64_t off, os_sysret *out, bool nowait);
+
 /* Write guest buf to o at off (-1: the file offset). */
 static int64_t do_write(os_proc *p, ofd *o, uint64_t buf, uint64_t len,
                         int64_t off, os_sysret *out)
@@ -151,6 +154,25 @@ static int64_t do_write(os_proc *p, ofd *o, uint64_t buf, uint64_t len,
         len = L_MAX_RW_COUNT;
     if (!access_ok(p, buf, len))
         return -OS_EFAULT;
+    /* A pipe whose reader may be another guest process (which cannot run
+     * while the host blocks): write what fits without blocking; if
+     * nothing does (writes up to PIPE_BUF go in whole or not at all),
+     * the call blocks in the runner's sense and is re-issued. */
+    int host_fl = -1;
+    if (off < 0 && proc_write_may_block(p, o)) {
+        host_fl = fcntl(o->host, F_GETFL);
+        if (host_fl < 0 || fcntl(o->host, F_SETFL, host_fl | O_NONBLOCK) != 0)
+            host_fl = -1;
+    }
+    int64_t r = write_loop(p, o, buf, len, off, out, host_fl >= 0);
+    if (host_fl >= 0)
+        (void)fcntl(o->host, F_SETFL, host_fl);
+    return r;
+}
+
+static int64_t write_loop(os_proc *p, ofd *o, uint64_t buf, uint64_t len,
+                          int64_t off, os_sysret *out, bool nowait)
+{
     uint64_t done = 0;
     while (done < len) {
         size_t chunk =
@@ -168,6 +190,11 @@ static int64_t do_write(os_proc *p, ofd *o, uint64_t buf, uint64_t len,
                             : pwrite(o->host, p->bounce, chunk,
                                      (off_t)(off + (int64_t)done));
         if (n < 0) {
+            if (nowait && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+                if (done == 0)
+                    out->flags |= OS_SYSRET_BLOCKED;
+                break;
+            }
             int rc = host_errno(errno);
             if (rc == -OS_EPIPE)
                 proc_raise(p, L_SIGPIPE, out);
