@@ -17,6 +17,8 @@
 #   compute      guests/linux compute 16: 16 MiB qsort + SHA-256 (C)
 #   demand       guests/linux demand 256: touch 256 MiB page by page
 #   true x20     busybox true, 20 processes (per-process cost)
+#   fork x300    busybox sh: 300 subshells, one fork + exit + wait each
+#                (processes on the MMU: COW fork, address-space switch)
 # mmuemu runs with its defaults (1 GiB guest RAM, no model TLB: every
 # Unicorn TLB miss walks the page tables). Input files live in a temporary
 # directory removed at exit; outputs go to /dev/null. The load average is
@@ -51,8 +53,10 @@ done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 loops=100000 md5_mib=64 sort_lines=590000 compute_mib=16 demand_mib=256
+forks=300
 if [ "$quick" = yes ]; then
     loops=10000 md5_mib=8 sort_lines=60000 compute_mib=2 demand_mib=32
+    forks=30
 fi
 # ~17 bytes a line: 590,000 lines is 10 MB.
 awk -v n="$sort_lines" 'BEGIN { srand(1);
@@ -89,12 +93,14 @@ workload() {
     compute) "$@" "$g/compute" "$compute_mib" ;;
     demand) "$@" "$g/demand" "$demand_mib" ;;
     true) for _ in $(seq 20); do "$@" "$bb" true; done ;;
+    fork) "$@" "$bb" sh -c "i=0; while [ \$i -lt $forks ]; do (i=1); i=\$((i+1)); done" ;;
     esac
 }
 
-names=(sh md5 sort compute demand true)
+names=(sh md5 sort compute demand true fork)
 labels=("sh loop ($loops)" "md5sum $md5_mib MiB" "sort $(du -h "$tmp/sort.in" | cut -f1)"
-        "compute $compute_mib MiB" "demand $demand_mib MiB" "true x20")
+        "compute $compute_mib MiB" "demand $demand_mib MiB" "true x20"
+        "fork x$forks")
 
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $runs run(s) per cell, load average before: $(load)"

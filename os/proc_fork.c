@@ -241,11 +241,13 @@ static int64_t do_fork(os_proc *p, uint64_t flags, uint64_t newsp,
     return c->pid;
 }
 
-/* clone(flags, newsp, parent_tid, child_tid, tls): the same order on
- * x86-64 and riscv64 (neither has CONFIG_CLONE_BACKWARDS*). */
+/* x86-64: clone(flags, newsp, parent_tid, child_tid, tls); riscv64
+ * selects CONFIG_CLONE_BACKWARDS: clone(flags, newsp, parent_tid, tls,
+ * child_tid). */
 int64_t sys_clone(os_proc *p, const uint64_t *a, os_sysret *out)
 {
-    return do_fork(p, a[0], a[1], a[2], a[3], out);
+    uint64_t ctid = p->abi == OS_ABI_RISCV64 ? a[4] : a[3];
+    return do_fork(p, a[0], a[1], a[2], ctid, out);
 }
 
 int64_t sys_fork(os_proc *p, const uint64_t *a, os_sysret *out)

@@ -25,6 +25,8 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -427,12 +429,17 @@ static void pids(void)
     pid_t parent = getpid();
     pid_t pid = xfork();
     if (pid == 0) {
-        pid_t ids[2] = {getpid(), getppid()};
+        /* raise() signals the thread id glibc cached at fork (clone's
+         * CLONE_CHILD_SETTID): it must be the child's own */
+        set_handler(SIGUSR1, on_usr1, 0);
+        got_usr1 = 0;
+        int raised = raise(SIGUSR1) == 0 && got_usr1 == 1;
+        pid_t ids[3] = {getpid(), getppid(), raised};
         put(p[1], ids, sizeof ids);
         _exit(0);
     }
     close(p[1]);
-    pid_t ids[2] = {0, 0};
+    pid_t ids[3] = {0, 0, 0};
     bool got = get(p[0], ids, sizeof ids);
     close(p[0]);
     int st = wait_for(pid);
@@ -440,6 +447,28 @@ static void pids(void)
               "pids: child's getpid() is fork()'s return", "differ");
     glx_check(got && ids[1] == parent,
               "pids: child's getppid() is the parent's getpid()", "differ");
+    glx_check(got && ids[2] == 1,
+              "pids: raise() in the child reaches the child's handler",
+              "it did not");
+    /* the raw clone: CLONE_CHILD_SETTID stores the child's pid at ctid,
+     * which is the 4th argument on x86-64 and the 5th on riscv64
+     * (CONFIG_CLONE_BACKWARDS) */
+    static volatile pid_t settid_word;
+    settid_word = 0;
+#if defined(__x86_64__)
+    long r = syscall(SYS_clone, CLONE_CHILD_SETTID | SIGCHLD, 0, NULL,
+                     &settid_word, 0);
+#else
+    long r = syscall(SYS_clone, CLONE_CHILD_SETTID | SIGCHLD, 0, NULL, 0,
+                     &settid_word);
+#endif
+    if (r == 0)
+        _exit(settid_word == getpid() ? 0 : 1);
+    int st2 = r > 0 ? wait_for((pid_t)r) : -1;
+    glx_check(r > 0 && exited_with(st2, 0) && settid_word == 0,
+              "pids: clone's CLONE_CHILD_SETTID writes the child's pid in "
+              "the child only",
+              "r %ld", r);
 }
 
 static void process_group(void)

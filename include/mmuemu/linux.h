@@ -315,8 +315,8 @@ const os_proc_stats *os_proc_get_stats(const os_proc *p);
  * fork (clone with SIGCHLD as the exit signal, optionally CLONE_CHILD_
  * SETTID / CLONE_CHILD_CLEARTID / CLONE_PARENT_SETTID; no threads, no
  * new stack): a child with its own pid, an address space copied with
- * os_aspace_fork (private anonymous pages shared copy-on-write; on
- * RISC-V a distinct ASID), the open file descriptions shared (as Linux's
+ * os_aspace_fork (private anonymous pages shared copy-on-write; a PCID
+ * (x86) or ASID (RISC-V) of its own), the open file descriptions shared (as Linux's
  * fork shares struct file), signal actions and mask, brk, cwd, rlimits.
  * Its uaccess ctx is the parent's (the vCPU's): the runner switches the
  * ctx's state to the child's root before the child runs. clone/fork do
