@@ -8,7 +8,8 @@
  * block: each block's instructions are counted once (RISC-V from the
  * length bits, x86 with Capstone, from the code read through a private,
  * side-effect-free walk: no TLB entry, no A/D write) and cached by (VA,
- * size); the run stops at the first block boundary after the slice ran
+ * size) in a 2-way cache of 64K entries (a 4K direct-mapped one missed 4%
+ * of the blocks of `seq | tail` and made it 9x slower); the run stops at the first block boundary after the slice ran
  * out, as QEMU's icount stops at translation-block boundaries. The hook is
  * installed at the first call and Unicorn's translated code is dropped
  * then, so that every block is counted; until then nothing is paid.
@@ -19,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SLICE_CACHE    4096u /* direct-mapped (va, size) -> instructions */
+#define SLICE_CACHE    65536u /* 2-way (va, size) -> instructions */
 #define SLICE_MAX_CODE 4096u /* a block never spans more than this */
 #define SLICE_PAGE     UINT64_C(4096)
 
@@ -96,9 +97,18 @@ static uint32_t count_x86(glue_slice *s, const uint8_t *code, size_t len,
 static uint32_t block_insns(mmu_glue *g, uint64_t va, uint32_t size)
 {
     glue_slice *s = g->slice;
-    slice_entry *e = &s->cache[(va ^ (va >> 12) ^ size) % SLICE_CACHE];
-    if (e->va == va && e->size == size && e->insns != 0)
-        return e->insns;
+    uint64_t h = (va ^ ((uint64_t)size << 48)) * UINT64_C(0x9e3779b97f4a7c15);
+    slice_entry *set = &s->cache[(h >> 40) % (SLICE_CACHE / 2) * 2];
+    for (unsigned w = 0; w < 2; w++)
+        if (set[w].va == va && set[w].size == size && set[w].insns != 0) {
+            if (w == 1) { /* most recent first */
+                slice_entry t = set[0];
+                set[0] = set[1];
+                set[1] = t;
+            }
+            return set[0].insns;
+        }
+    set[1] = set[0]; /* the older one goes */
     uint8_t code[SLICE_MAX_CODE];
     size_t len = size < SLICE_MAX_CODE ? size : SLICE_MAX_CODE;
     size_t got = read_code(g, va, code, len);
@@ -106,7 +116,7 @@ static uint32_t block_insns(mmu_glue *g, uint64_t va, uint32_t size)
     uint32_t n = rv ? count_rv(code, got) : count_x86(s, code, got, va);
     if (n == 0)
         n = size / 4 + 1; /* unreadable or undecodable: an estimate */
-    *e = (slice_entry){va, size, n};
+    set[0] = (slice_entry){va, size, n};
     return n;
 }
 

@@ -491,6 +491,7 @@ int64_t os_syscall(os_proc *p, uint64_t nr, const uint64_t a[6], os_sysret *out)
     p->st.syscalls++;
     p->cur_nr = nr;
     p->in_syscall = true;
+    memset(&p->wait, 0, sizeof p->wait);
     if (nr < OS_SYSCALL_NR_MAX)
         p->st.by_nr[nr]++;
     p->pending = 0;

@@ -78,7 +78,32 @@ bool proc_read_would_block(os_proc *p, ofd *o)
         (o->flags & L_O_NONBLOCK) || (o->flags & L_O_ACCMODE) == L_O_WRONLY)
         return false;
     struct pollfd pf = {.fd = o->host, .events = POLLIN};
-    return poll(&pf, 1, 0) == 0;
+    if (poll(&pf, 1, 0) != 0)
+        return false;
+    proc_wait_fd(p, o->host, POLLIN);
+    return true;
+}
+
+void proc_wait_fd(os_proc *p, int fd, short events)
+{
+    os_wait *w = &p->wait;
+    if (w->nfd == OS_WAIT_FDS) {
+        w->more = true;
+        return;
+    }
+    w->fd[w->nfd] = fd;
+    w->events[w->nfd++] = events;
+}
+
+void proc_wait_until(os_proc *p, uint64_t ns)
+{
+    if (p->wait.deadline_ns == 0 || ns < p->wait.deadline_ns)
+        p->wait.deadline_ns = ns;
+}
+
+void os_proc_wait_state(const os_proc *p, os_wait *out)
+{
+    *out = p->wait;
 }
 
 /* The PCID (x86: 1..4095, with CR4.PCIDE) or ASID (RISC-V: 16 bits, the

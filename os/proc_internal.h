@@ -74,6 +74,7 @@
 #define L_MAXSYMLINKS  40
 #define L_MAX_RW_COUNT (UINT64_C(0x7ffff000)) /* INT_MAX & PAGE_MASK */
 #define L_UIO_MAXIOV   1024
+#define L_PIPE_BUF     4096
 #define L_NSIG         64
 
 #define OS_PROC_PID     100 /* pid = tgid = tid */
@@ -211,6 +212,8 @@ struct os_proc {
     int pgid, sid;                /* process group and session */
     uint64_t cur_nr;              /* the system call running */
     bool in_syscall;              /* os_syscall is running a call */
+    uint64_t sleep_deadline;      /* a blocked nanosleep's end (host ns) */
+    os_wait wait;                 /* what the last blocked call waits for */
     os_proc *next_proc;           /* the kernel's list of processes */
 };
 
@@ -237,6 +240,10 @@ os_proc *proc_find(os_kernel *k, int pid);
 /* Would a read of o block (a pipe, FIFO, tty or socket with nothing to
  * read) while the runner has another process to run (p->may_block)? */
 bool proc_read_would_block(os_proc *p, ofd *o);
+/* The blocked call waits for host fd to become ready for events. */
+void proc_wait_fd(os_proc *p, int fd, short events);
+/* The blocked call waits until host CLOCK_MONOTONIC time ns. */
+void proc_wait_until(os_proc *p, uint64_t ns);
 /* Should a write to o be done without blocking the host (a pipe or FIFO
  * in blocking mode while the runner has another process to run, which
  * may be its reader)? Then a write that cannot start reports BLOCKED. */

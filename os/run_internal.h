@@ -78,6 +78,7 @@ typedef struct run_task {
     os_proc *vfork_parent; /* vfork child: whom its exec or exit frees */
     bool in_call;          /* blocked in call: re-issued when it runs */
     mmu_user_call call;
+    bool waiting;          /* its last call reported BLOCKED */
 } run_task;
 
 typedef struct run_machine {
@@ -112,7 +113,6 @@ typedef struct run_machine {
     size_t ntasks, cur;
     os_proc *root;
     bool blocked;            /* the call would block: run another task */
-    unsigned blocked_in_row; /* blocked calls without progress */
     /* execve succeeded: the new program's entry, loaded before the vCPU
      * goes on; vfork: the caller waits, another task runs */
     bool exec_pending, vfork_pending;
@@ -128,7 +128,7 @@ typedef struct run_machine {
         uint64_t as_id;
     } tag_owner[RUN_TAG_SLOTS];
     /* scheduler counters; slice_on: the slice hook is installed */
-    uint64_t switches, preemptions, eintr, tag_flushes;
+    uint64_t switches, preemptions, eintr, tag_flushes, idle_waits;
     bool slice_on;
 } run_machine;
 
@@ -168,6 +168,11 @@ void run_deliver_or_die(run_machine *m);
 void run_die(run_machine *m, int signo);
 /* A call ended the process by a signal: report it if worth it. */
 void run_report_exit_signal(run_machine *m);
+/* Something happened that may end another process's wait (a call
+ * completed, a process exited or was preempted). */
+void run_progress(run_machine *m);
+/* Every process waits for another: report, and end them all. */
+void run_deadlock(run_machine *m);
 
 /* ---- run_host.c --------------------------------------------------- */
 

@@ -135,17 +135,17 @@ static uint32_t run_call(run_machine *m, const mmu_user_call *c)
     m->call_signal = false;
     os_sysret sr;
     memset(&sr, 0, sizeof sr);
-    size_t live = run_runnable_tasks(m);
-    /* Past a full round of blocked calls, a read blocks on the host (and
-     * a wait for a signal nobody can send ends the process). */
-    os_proc_set_may_block(m->p, live > 1 && m->blocked_in_row <= 2 * live);
+    /* Alone, a call that would block blocks on the host (and a wait for a
+     * signal nobody can send ends the process); with another process to
+     * run it reports BLOCKED and the scheduler runs that one. */
+    os_proc_set_may_block(m->p, run_runnable_tasks(m) > 1);
     os_syscall(m->p, c->nr, c->arg, &sr);
     if (sr.flags & OS_SYSRET_BLOCKED) {
+        m->tasks[m->cur].waiting = true;
         m->blocked = true;
-        m->blocked_in_row++;
         return sr.flags;
     }
-    m->blocked_in_row = 0;
+    run_progress(m);
     run_sweep_reaped(m);
     if (sr.flags & OS_SYSRET_EXITED) {
         m->exited = true;

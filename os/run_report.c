@@ -252,11 +252,13 @@ void run_print_stats(run_machine *m)
             (unsigned long long)m->frames.st.peak);
     fprintf(o,
             ",\"processes\":%llu,\"switches\":%llu,\"preemptions\":%llu,"
-            "\"eintr\":%llu,\"tag_flushes\":%llu,\"slice_insns\":%llu",
+            "\"eintr\":%llu,\"tag_flushes\":%llu,\"idle_waits\":%llu,"
+            "\"slice_insns\":%llu",
             (unsigned long long)m->k.forks + 1,
             (unsigned long long)m->switches,
             (unsigned long long)m->preemptions, (unsigned long long)m->eintr,
             (unsigned long long)m->tag_flushes,
+            (unsigned long long)m->idle_waits,
             (unsigned long long)mmu_glue_slice_counted(m->g));
     tlb_stats(m, ctx);
     fputs("}}\n", o);

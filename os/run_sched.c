@@ -20,10 +20,13 @@
  * returns into the call again (ERESTARTSYS), otherwise the call returns
  * -EINTR first.
  */
+#define _POSIX_C_SOURCE 200809L
 #include "run_internal.h"
 
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define RV_REG_SP 2
 #define RV_REG_A0 10
@@ -188,6 +191,7 @@ static void interrupt_call(run_machine *m, run_task *t, int signo)
                    (sa.flags & SA_RESTART) &&
                    os_proc_call_restartable(t->p, t->call.nr);
     t->in_call = false;
+    os_proc_call_interrupted(t->p);
     if (restart)
         return; /* pc still at the call, its number and arguments intact */
     mmu_user_regs r;
@@ -274,8 +278,71 @@ bool run_switch(run_machine *m)
 void run_preempt(run_machine *m)
 {
     m->preemptions++;
+    run_progress(m);
     save_task(m, &m->tasks[m->cur], UINT64_MAX);
     run_switch(m);
+}
+
+void run_progress(run_machine *m)
+{
+    for (size_t i = 0; i < m->ntasks; i++)
+        m->tasks[i].waiting = false;
+}
+
+/* Is every runnable process blocked in a call (none can make progress
+ * until a host fd, a deadline or another process's action)? Each has
+ * re-issued its call since the last progress (run_progress) and blocked
+ * again. */
+static bool all_waiting(const run_machine *m)
+{
+    for (size_t i = 0; i < m->ntasks; i++)
+        if (runnable(&m->tasks[i]) && !m->tasks[i].waiting)
+            return false;
+    return true;
+}
+
+/* Every runnable process is blocked: sleep on the host until one of the
+ * fds they wait for is ready or the earliest deadline passes (Linux's
+ * idle loop). Nothing to wait for at all: they wait for each other. */
+static void idle(run_machine *m)
+{
+    struct pollfd pf[64];
+    nfds_t n = 0;
+    uint64_t earliest = 0;
+    bool more = false;
+    for (size_t i = 0; i < m->ntasks; i++) {
+        run_task *t = &m->tasks[i];
+        if (!runnable(t) || !t->waiting)
+            continue;
+        os_wait w;
+        os_proc_wait_state(t->p, &w);
+        for (unsigned k = 0; k < w.nfd; k++) {
+            if (n == sizeof pf / sizeof pf[0]) {
+                more = true;
+                break;
+            }
+            pf[n++] = (struct pollfd){.fd = w.fd[k], .events = w.events[k]};
+        }
+        more |= w.more;
+        if (w.deadline_ns != 0 && (earliest == 0 || w.deadline_ns < earliest))
+            earliest = w.deadline_ns;
+    }
+    m->idle_waits++;
+    if (n == 0 && earliest == 0 && !more) {
+        run_deadlock(m);
+        return;
+    }
+    int timeout = -1;
+    if (earliest != 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+        uint64_t ms = earliest > now ? (earliest - now + 999999) / 1000000 : 0;
+        timeout = ms > 60000 ? 60000 : (int)ms;
+    }
+    if (more && (timeout < 0 || timeout > 10))
+        timeout = 10;
+    (void)poll(pf, n, timeout);
 }
 
 void run_block_switch(run_machine *m)
@@ -284,6 +351,11 @@ void run_block_switch(run_machine *m)
     save_task(m, t, m->call.pc);
     t->in_call = true;
     t->call = m->call;
+    if (all_waiting(m)) {
+        idle(m);
+        if (m->done)
+            return;
+    }
     run_switch(m); /* the only one: it re-issues the call at once */
 }
 
@@ -293,12 +365,12 @@ void run_task_exited(run_machine *m)
     vfork_release(m, t);
     t->zombie = true;
     t->in_call = false;
+    run_progress(m); /* its parent's wait may be over */
     if (t->p == m->root)
         m->root_status = m->status;
     m->exited = false;
     m->status = 0;
     m->pending = RUN_NONE;
-    m->blocked_in_row = 0;
     if (run_runnable_tasks(m) == 0)
         m->done = true;
     else
@@ -379,6 +451,21 @@ void run_deliver_or_die(run_machine *m)
         return;
     }
     run_die(m, m->sig.signo);
+}
+
+void run_deadlock(run_machine *m)
+{
+    fprintf(m->diag,
+            "mmuemu: every process waits for another (a deadlock Linux would "
+            "sleep in forever): all killed by SIGKILL\n");
+    for (size_t i = 0; i < m->ntasks; i++) {
+        run_task *t = &m->tasks[i];
+        os_proc_kill(t->p, OS_SIGKILL);
+        if (!t->zombie && t->p == m->root)
+            m->root_status = 128 + OS_SIGKILL;
+        t->zombie = true;
+    }
+    m->done = true;
 }
 
 void run_report_exit_signal(run_machine *m)

@@ -21,6 +21,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -191,8 +192,10 @@ static int64_t write_loop(os_proc *p, ofd *o, uint64_t buf, uint64_t len,
                                      (off_t)(off + (int64_t)done));
         if (n < 0) {
             if (nowait && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-                if (done == 0)
+                if (done == 0) {
                     out->flags |= OS_SYSRET_BLOCKED;
+                    proc_wait_fd(p, o->host, POLLOUT);
+                }
                 break;
             }
             int rc = host_errno(errno);
@@ -368,6 +371,23 @@ int64_t sys_sendfile(os_proc *p, const uint64_t *a, os_sysret *out)
     }
     if (src->is_dir)
         return -OS_EISDIR;
+    /* Another guest process may be the pipe's other end: block in the
+     * runner's sense, never on the host (see do_write). A pipe with room
+     * (POLLOUT: a free page) takes PIPE_BUF bytes without blocking. */
+    if (off < 0 && proc_read_would_block(p, src)) {
+        out->flags |= OS_SYSRET_BLOCKED;
+        return 0;
+    }
+    if (proc_write_may_block(p, dst)) {
+        struct pollfd pf = {.fd = dst->host, .events = POLLOUT};
+        if (poll(&pf, 1, 0) == 0) {
+            out->flags |= OS_SYSRET_BLOCKED;
+            proc_wait_fd(p, dst->host, POLLOUT);
+            return 0;
+        }
+        if (count > L_PIPE_BUF)
+            count = L_PIPE_BUF;
+    }
     uint64_t done = 0;
     int64_t rc = 0;
     while (done < count) {

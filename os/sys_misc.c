@@ -352,14 +352,38 @@ int64_t sys_time(os_proc *p, const uint64_t *a, os_sysret *out)
     return s;
 }
 
-/* Sleep for a relative time (advances the fake clock instead). */
-static void sleep_for(os_proc *p, int64_t s, int64_t ns)
+static uint64_t host_mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * NSEC + (uint64_t)ts.tv_nsec;
+}
+
+/* Sleep for a relative time (advances the fake clock instead). While
+ * another process can run, the caller blocks in the runner's sense (the
+ * call is re-issued) until a host deadline set at the first issue has
+ * passed; alone, it sleeps on the host for what is left. */
+static void sleep_for(os_proc *p, int64_t s, int64_t ns, os_sysret *out)
 {
     if (p->cfg.deterministic) {
         p->fake_ns += (uint64_t)s * NSEC + (uint64_t)ns;
         return;
     }
-    struct timespec req = {(time_t)s, (long)ns}, rem;
+    uint64_t now = host_mono_ns();
+    if (p->sleep_deadline == 0)
+        p->sleep_deadline = now + (uint64_t)s * NSEC + (uint64_t)ns;
+    if (now >= p->sleep_deadline) {
+        p->sleep_deadline = 0;
+        return;
+    }
+    if (p->may_block) {
+        out->flags |= OS_SYSRET_BLOCKED;
+        proc_wait_until(p, p->sleep_deadline);
+        return;
+    }
+    uint64_t left = p->sleep_deadline - now;
+    p->sleep_deadline = 0;
+    struct timespec req = {(time_t)(left / NSEC), (long)(left % NSEC)}, rem;
     while (nanosleep(&req, &rem) != 0 && errno == EINTR)
         req = rem;
 }
@@ -376,17 +400,15 @@ static int get_timespec(os_proc *p, uint64_t va, int64_t *s, int64_t *ns)
 
 int64_t sys_nanosleep(os_proc *p, const uint64_t *a, os_sysret *out)
 {
-    (void)out;
     int64_t s, ns;
     int rc = get_timespec(p, a[0], &s, &ns);
     if (rc == 0)
-        sleep_for(p, s, ns);
+        sleep_for(p, s, ns, out);
     return rc;
 }
 
 int64_t sys_clock_nanosleep(os_proc *p, const uint64_t *a, os_sysret *out)
 {
-    (void)out;
     int clk = arg_int(a[0]);
     int64_t s, ns, now_s, now_ns;
     if (clk == 3) /* THREAD_CPUTIME_ID */
@@ -403,7 +425,7 @@ int64_t sys_clock_nanosleep(os_proc *p, const uint64_t *a, os_sysret *out)
         s = d / NSEC;
         ns = d % NSEC;
     }
-    sleep_for(p, s, ns);
+    sleep_for(p, s, ns, out);
     return 0;
 }
 

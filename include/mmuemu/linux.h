@@ -270,6 +270,9 @@ void os_proc_set_sigpage(os_proc *p, uint64_t va);
  * -EINTR, never a restart)? Is its call restartable after a handler
  * with SA_RESTART? */
 bool os_proc_call_restartable(const os_proc *p, uint64_t nr);
+/* A signal ended p's blocked call (it will not be re-issued, or will be
+ * re-issued from scratch after the handler): forget its wait state. */
+void os_proc_call_interrupted(os_proc *p);
 /* The process terminates by signo (exit status 128 + signo, as a shell
  * reports it; os_proc_exit_state says which). */
 void os_proc_kill(os_proc *p, int signo);
@@ -330,5 +333,20 @@ bool os_proc_reaped(const os_proc *p);
 /* Whether a read that would block returns OS_SYSRET_BLOCKED (the runner
  * has another process to run) or blocks on the host. */
 void os_proc_set_may_block(os_proc *p, bool may);
+
+/* What p's last call that returned OS_SYSRET_BLOCKED waits for, besides
+ * other processes (a child's exit, a signal): host fds becoming ready
+ * (poll(2) events) and a host CLOCK_MONOTONIC deadline. When every
+ * process waits, the runner sleeps on the host until one of these
+ * happens. more: there were more fds than fit (wake up now and then). */
+#define OS_WAIT_FDS 8
+typedef struct os_wait {
+    int fd[OS_WAIT_FDS];
+    short events[OS_WAIT_FDS];
+    unsigned nfd;
+    bool more;
+    uint64_t deadline_ns; /* 0: none */
+} os_wait;
+void os_proc_wait_state(const os_proc *p, os_wait *out);
 
 #endif
