@@ -195,6 +195,14 @@ struct os_proc {
     uint8_t *bounce;  /* OS_BOUNCE_SIZE bytes */
     os_file **synced; /* shared writable file mappings */
     size_t nsynced, capsynced;
+    /* poll/ppoll that reported BLOCKED (sys_poll.c): the runner's
+     * re-issue of the same call keeps its deadline */
+    struct {
+        bool active;
+        uint64_t key[6];         /* nr, the arguments, the timeout */
+        uint64_t seq;            /* st.syscalls when it blocked */
+        int64_t start, deadline; /* host CLOCK_MONOTONIC ns */
+    } pollw;
     /* processes (proc_fork.c) */
     int pid, ppid;
     os_proc *parent;     /* NULL: the first process, or an orphan */
@@ -393,6 +401,9 @@ SYS(pipe);
 SYS(pipe2);
 SYS(fsync);
 SYS(ftruncate);
+/* poll (sys_poll.c) */
+SYS(poll);
+SYS(ppoll);
 /* paths (sys_path.c) */
 SYS(openat);
 SYS(open);
@@ -410,6 +421,11 @@ SYS(mkdir);
 SYS(unlinkat);
 SYS(unlink);
 SYS(rmdir);
+/* file times (sys_time_attr.c) */
+SYS(utimensat);
+SYS(futimesat);
+SYS(utimes);
+SYS(utime);
 /* stat (sys_stat.c) */
 SYS(fstat);
 SYS(newfstatat);

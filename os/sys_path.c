@@ -202,10 +202,16 @@ static int64_t do_open(os_proc *p, int dirfd, uint64_t upath, uint32_t flags,
             (wr || (flags & L_O_TRUNC)))
             return -OS_EROFS;
     }
-    int h = openat(p->rootfd, rel, host_open_flags(flags) | O_NOFOLLOW,
-                   (mode_t)(mode & ~p->umask & 07777));
+    mode_t m = (mode_t)(mode & ~p->umask & 07777);
+    int h = openat(p->rootfd, rel, host_open_flags(flags) | O_NOFOLLOW, m);
     if (h < 0)
         return host_errno(errno);
+    /* the guest's umask alone decides, not the host process's */
+    if (create && fchmod(h, m) != 0) {
+        int e = errno;
+        close(h);
+        return host_errno(e);
+    }
     return install_host(
         p, h, flags & (L_O_ACCMODE | L_O_APPEND | L_O_NONBLOCK | L_O_PATH),
         canon, cloexec);
@@ -503,10 +509,12 @@ static int64_t do_mkdir(os_proc *p, int dirfd, uint64_t upath, uint32_t mode)
         return rc;
     if (!p->cfg.sysroot_writable)
         return -OS_EROFS;
-    return mkdirat(p->rootfd, sysroot_rel(canon),
-                   (mode_t)(mode & ~p->umask & 07777)) == 0
-               ? 0
-               : host_errno(errno);
+    mode_t m = (mode_t)(mode & ~p->umask & 07777);
+    const char *rel = sysroot_rel(canon);
+    if (mkdirat(p->rootfd, rel, m) != 0)
+        return host_errno(errno);
+    /* the guest's umask alone decides, not the host process's */
+    return fchmodat(p->rootfd, rel, m, 0) == 0 ? 0 : host_errno(errno);
 }
 
 int64_t sys_mkdirat(os_proc *p, const uint64_t *a, os_sysret *out)

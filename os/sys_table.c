@@ -19,6 +19,7 @@
     X(stat, -1, 4, stat, false)                                                \
     X(fstat, 80, 5, fstat, false)                                              \
     X(lstat, -1, 6, lstat, false)                                              \
+    X(poll, -1, 7, poll, false)                                                \
     X(lseek, 62, 8, lseek, false)                                              \
     X(mmap, 222, 9, mmap, false)                                               \
     X(mprotect, 226, 10, mprotect, false)                                      \
@@ -87,6 +88,7 @@
     X(getpgid, 155, 121, getpgid, false)                                       \
     X(getsid, 156, 124, getsid, false)                                         \
     X(sigaltstack, 132, 131, sigaltstack, false)                               \
+    X(utime, -1, 132, utime, false)                                            \
     X(prctl, 167, 157, prctl, false)                                           \
     X(arch_prctl, -1, 158, arch_prctl, false)                                  \
     X(setrlimit, 164, 160, setrlimit, false)                                   \
@@ -103,13 +105,17 @@
     X(clock_nanosleep, 115, 230, clock_nanosleep, false)                       \
     X(exit_group, 94, 231, exit_group, false)                                  \
     X(tgkill, 131, 234, tgkill, false)                                         \
+    X(utimes, -1, 235, utimes, false)                                          \
     X(openat, 56, 257, openat, false)                                          \
     X(mkdirat, 34, 258, mkdirat, false)                                        \
+    X(futimesat, -1, 261, futimesat, false)                                    \
     X(newfstatat, 79, 262, newfstatat, false)                                  \
     X(unlinkat, 35, 263, unlinkat, false)                                      \
     X(readlinkat, 78, 267, readlinkat, false)                                  \
     X(faccessat, 48, 269, faccessat, false)                                    \
+    X(ppoll, 73, 271, ppoll, false)                                            \
     X(set_robust_list, 99, 273, set_robust_list, false)                        \
+    X(utimensat, 88, 280, utimensat, false)                                    \
     X(dup3, 24, 292, dup3, false)                                              \
     X(pipe2, 59, 293, pipe2, false)                                            \
     X(prlimit64, 261, 302, prlimit64, false)                                   \

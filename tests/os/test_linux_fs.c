@@ -351,6 +351,40 @@ static void proc_self_maps_and_exe(void **state)
     }
 }
 
+/* A created file's mode is the guest's umask's doing alone: the host
+ * process's umask (077 here) must not take bits away. */
+static void created_modes_follow_the_guest_umask(void **state)
+{
+    (void)state;
+    mode_t host_mask = umask(077);
+    for (unsigned i = 0; i < 2; i++) {
+        lx x;
+        lx_init(&x, lx_abis[i], true);
+        assert_int_equal(SC(&x, "umask", 0), 022);
+        uint64_t fd = OK(SC(&x, "openat", L_AT_FDCWD, lx_str(&x, 0, "/f"),
+                            0101 /* O_WRONLY|O_CREAT */, 0666));
+        assert_int_equal(SC(&x, "close", fd), 0);
+        assert_int_equal(SC(&x, "mkdirat", L_AT_FDCWD, lx_str(&x, 0, "/d"),
+                            0777),
+                         0);
+        char p[PATH_MAX];
+        struct stat st;
+        lx_path(p, x.root, "f");
+        assert_int_equal(stat(p, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0666);
+        lx_path(p, x.root, "d");
+        assert_int_equal(stat(p, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0777);
+        assert_int_equal(SC(&x, "umask", 027), 0);
+        fd = OK(SC(&x, "openat", L_AT_FDCWD, lx_str(&x, 0, "/g"), 0101, 0666));
+        lx_path(p, x.root, "g");
+        assert_int_equal(stat(p, &st), 0);
+        assert_int_equal(st.st_mode & 07777, 0640);
+        lx_free(&x);
+    }
+    umask(host_mask);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -359,6 +393,7 @@ int main(void)
         cmocka_unit_test(fstat_layout_per_abi),
         cmocka_unit_test(getdents64_lists_a_directory),
         cmocka_unit_test(proc_self_maps_and_exe),
+        cmocka_unit_test(created_modes_follow_the_guest_umask),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
