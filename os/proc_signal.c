@@ -202,7 +202,8 @@ void os_proc_restore_saved_mask(os_proc *p)
 
 void os_proc_call_interrupted(os_proc *p)
 {
-    p->sleep_deadline = 0; /* the next sleep starts afresh */
+    p->sleep_deadline = 0; /* the next sleep or poll starts afresh */
+    p->pollw.active = false;
 }
 
 uint64_t os_proc_sigpage(const os_proc *p)

@@ -181,6 +181,12 @@ static int64_t do_sys_poll(os_proc *p, uint64_t ufds, uint32_t nfds,
         }
         if (p->may_block) {
             out->flags |= OS_SYSRET_BLOCKED;
+            /* what the runner's idle wait watches if every process
+             * blocks */
+            for (uint32_t k = 0; k < s.nhost; k++)
+                proc_wait_fd(p, s.host[k].fd, s.host[k].events);
+            if (deadline != NO_DEADLINE)
+                proc_wait_until(p, (uint64_t)deadline);
             goto done;
         }
         if (ms < 0 && s.nhost == 0) {
