@@ -205,6 +205,7 @@ static int new_child(os_proc *parent, bool share, os_proc **child)
     c->nreported_big = parent->nreported_big;
     c->rng = parent->rng ^ ((uint64_t)c->pid * UINT64_C(0x9e3779b97f4a7c15));
     c->fake_ns = parent->fake_ns;
+    c->cur_nr = parent->cur_nr; /* the clone: its writes to the child trace as such */
     for (size_t i = 0; i < parent->nsynced; i++)
         proc_track_shared(c, parent->synced[i]);
     c->pgid = parent->pgid;
