@@ -32,6 +32,10 @@ void rv_user_enter(mmu_glue *g, const mmu_state *st, uint64_t pc, uint64_t sp)
     rv_csr_write_n(g, regs, vals, 2);
     for (unsigned i = 1; i < 32; i++)
         rv_set_xreg(g, i, 0);
+    uint64_t zero = 0; /* f0..f31 and fcsr as execve leaves them */
+    for (unsigned i = 0; i < 32; i++)
+        uc_reg_write(g->uc, UC_RISCV_REG_F0 + (int)i, &zero);
+    rv_set_csr(g, UC_RISCV_REG_FCSR, 0);
     rv_set_xreg(g, RV_REG_SP, sp);
     rv_set_reg(g, UC_RISCV_REG_PC, pc);
     rv_set_reg(g, UC_RISCV_REG_PRIV, RV_PRIV_U);

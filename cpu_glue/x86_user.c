@@ -116,6 +116,9 @@ bool x86_user_init(mmu_glue *g, uint64_t desc_pa, uint64_t desc_va,
     return true;
 }
 
+static void fx_restore(mmu_glue *g, const uint8_t *fx);
+static void fx_reset(mmu_glue *g);
+
 void x86_user_enter(mmu_glue *g, const mmu_state *st, uint64_t pc, uint64_t sp)
 {
     const mmu_x86_state *x = &st->x86;
@@ -141,6 +144,7 @@ void x86_user_enter(mmu_glue *g, const mmu_state *st, uint64_t pc, uint64_t sp)
         UC_X86_REG_GS_BASE};
     for (size_t i = 0; i < sizeof zero / sizeof zero[0]; i++)
         x86_wr(g, zero[i], 0);
+    fx_reset(g);
     x86_wr(g, UC_X86_REG_RFLAGS, X86_RFLAGS_IF | X86_RFLAGS_FIXED);
     x86_wr(g, UC_X86_REG_RSP, sp);
     x86_wr(g, UC_X86_REG_RIP, pc);
@@ -280,6 +284,17 @@ void x86_user_set_regs(mmu_glue *g, const mmu_user_regs *r)
     x86_wr(g, UC_X86_REG_RFLAGS, fl | X86_RFLAGS_FIXED);
     fx_restore(g, r->fp);
     x86_wr(g, UC_X86_REG_RIP, r->pc);
+}
+
+/* The FPU/SSE state after FNINIT and a reset MXCSR (FCW 0x37f, every
+ * register empty or zero, MXCSR 0x1f80), as execve leaves it. */
+static void fx_reset(mmu_glue *g)
+{
+    uint8_t fx[MMU_USER_FP_BYTES] = {0};
+    put16(fx, FX_FCW, 0x037f);
+    uint32_t mxcsr = 0x1f80;
+    memcpy(fx + FX_MXCSR, &mxcsr, 4);
+    fx_restore(g, fx);
 }
 
 bool x86_user_disasm(mmu_glue *g, uint64_t pc, char *buf, size_t len)

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define L_SIGCHLD              17
@@ -99,6 +100,13 @@ void proc_wait_until(os_proc *p, uint64_t ns)
 {
     if (p->wait.deadline_ns == 0 || ns < p->wait.deadline_ns)
         p->wait.deadline_ns = ns;
+}
+
+uint64_t os_wait_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 void os_proc_wait_state(const os_proc *p, os_wait *out)

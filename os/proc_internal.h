@@ -238,6 +238,11 @@ void proc_raise(os_proc *p, int signo, os_sysret *out);
 /* Send sig to t (proc_signal.c: dropped, pending, or fatal at once).
  * @return 0 or -EINVAL. */
 int proc_send(os_proc *t, int sig, const os_siginfo *info);
+/* SIGKILL and SIGSTOP: no mask holds them. */
+#define L_SIG_UNBLOCKABLE ((UINT64_C(1) << 8) | (UINT64_C(1) << 18))
+/* rt_sigsuspend / ppoll: wait with set as the mask; the mask in force is
+ * kept for the signal frame (once per wait: a re-issue keeps it). */
+void proc_wait_with_mask(os_proc *p, uint64_t set);
 /* child ended: SIGCHLD to its parent, or reaped at once. */
 void proc_notify_parent(os_proc *child);
 bool proc_sig_default_ignored(int sig);

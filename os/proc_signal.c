@@ -184,6 +184,15 @@ uint64_t os_proc_pending_signals(const os_proc *p)
     return p->sigpending;
 }
 
+void proc_wait_with_mask(os_proc *p, uint64_t set)
+{
+    if (!p->has_saved_mask) {
+        p->saved_mask = p->sigmask;
+        p->has_saved_mask = true;
+    }
+    p->sigmask = set & ~L_SIG_UNBLOCKABLE;
+}
+
 uint64_t os_proc_take_saved_mask(os_proc *p)
 {
     if (!p->has_saved_mask)
@@ -218,19 +227,18 @@ void os_proc_set_sigpage(os_proc *p, uint64_t va)
 }
 
 /* Calls a handler interrupts for good (-EINTR even with SA_RESTART):
- * Linux's ERESTARTNOHAND and ERESTART_RESTARTBLOCK ones. */
+ * Linux's ERESTARTNOHAND and ERESTART_RESTARTBLOCK ones, among the calls
+ * that can block here. */
 bool os_proc_call_restartable(const os_proc *p, uint64_t nr)
 {
-    static const char *const never[] = {
-        "rt_sigsuspend", "pause",          "nanosleep", "clock_nanosleep",
-        "poll",          "ppoll",          "select",    "pselect6",
-        "epoll_wait",    "epoll_pwait",    "rt_sigtimedwait",
-    };
-    const char *name = os_syscall_name(p->abi, nr);
-    if (name == NULL)
+    static const sys_fn never[] = {sys_rt_sigsuspend, sys_pause,
+                                   sys_nanosleep,     sys_clock_nanosleep,
+                                   sys_poll,          sys_ppoll};
+    const sys_entry *e = sys_lookup(p, nr);
+    if (e == NULL)
         return false;
     for (size_t i = 0; i < sizeof never / sizeof never[0]; i++)
-        if (strcmp(name, never[i]) == 0)
+        if (e->fn == never[i])
             return false;
     return true;
 }

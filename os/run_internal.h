@@ -17,8 +17,6 @@
 #define RUN_RV_RT_SIGACTION    134
 #define RUN_RV_RT_SIGPROCMASK  135
 #define RUN_RV_RT_SIGRETURN    139
-#define RUN_X86_KILL           62
-#define RUN_RV_KILL            129
 
 /* Signals and si_codes the CPU's exceptions turn into. */
 #define RUN_SIGILL     4
@@ -27,13 +25,10 @@
 #define RUN_SIGPIPE    13
 #define RUN_ILL_ILLOPC 1
 #define RUN_ILL_ILLOPN 2
-#define RUN_ILL_PRVOPC 5
 #define RUN_FPE_INTDIV 1
 #define RUN_FPE_FLTINV 7
 #define RUN_TRAP_BRKPT 1
 #define RUN_BUS_ADRALN 1
-#define RUN_SI_USER    0
-#define RUN_SI_TKILL   (-6)
 
 /* Handled page faults in a row at the same pc and address before the
  * runner gives up (a handled fault is retried once or twice: A/D set in
@@ -112,7 +107,6 @@ typedef struct run_machine {
     run_task *tasks;
     size_t ntasks, cur;
     os_proc *root;
-    bool blocked;            /* the call would block: run another task */
     /* execve succeeded: the new program's entry, loaded before the vCPU
      * goes on; vfork: the caller waits, another task runs */
     bool exec_pending, vfork_pending;

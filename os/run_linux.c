@@ -142,7 +142,6 @@ static uint32_t run_call(run_machine *m, const mmu_user_call *c)
     os_syscall(m->p, c->nr, c->arg, &sr);
     if (sr.flags & OS_SYSRET_BLOCKED) {
         m->tasks[m->cur].waiting = true;
-        m->blocked = true;
         return sr.flags;
     }
     run_progress(m);
@@ -497,8 +496,7 @@ static void settle_call(run_machine *m)
     }
     if (!m->call_done)
         run_call(m, &m->call);
-    if (m->blocked) {
-        m->blocked = false;
+    if (m->tasks[m->cur].waiting) { /* the call would block */
         run_block_switch(m);
         return;
     }

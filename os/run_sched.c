@@ -334,9 +334,7 @@ static void idle(run_machine *m)
     }
     int timeout = -1;
     if (earliest != 0) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+        uint64_t now = os_wait_now_ns();
         uint64_t ms = earliest > now ? (earliest - now + 999999) / 1000000 : 0;
         timeout = ms > 60000 ? 60000 : (int)ms;
     }
@@ -379,30 +377,22 @@ void run_task_exited(run_machine *m)
 
 /* ---- exec and vfork ----------------------------------------------------- */
 
-/* execve replaced the running task's program: its new root the
- * architectural way (a tag the old program's entries may still hold in
- * the model TLB: flushed), then the registers as start_thread() leaves
- * them: all 0 but pc and sp, FS/GS base 0, the FP state as after reset
- * (x86 FCW 0x37f, MXCSR 0x1f80; RISC-V f0..f31 and fcsr 0). */
+/* execve replaced the running task's program: the vCPU enters it as it
+ * enters the first program (mmu_glue_user_enter: registers, FS/GS base
+ * and FP state as start_thread() leaves them), with the new root; the
+ * tag is the process's own, whose entries belonged to the old program. */
 static void exec_enter(run_machine *m)
 {
     const os_aspace *as = os_proc_aspace(m->p);
-    mmu_glue_user_set_root(m->g, os_aspace_root_reg(as));
+    mmu_glue_sync_state(m->g);
+    mmu_state st = mmu_glue_mmu(m->g)->st; /* the CPU's, but for the root */
+    if (m->x86)
+        st.x86.cr3 = os_aspace_root_reg(as);
+    else
+        st.rv.satp = os_aspace_root_reg(as);
+    mmu_glue_user_enter(m->g, &st, m->exec_pc, m->exec_sp);
     run_claim_tag(m, as, true);
-    mmu_user_regs r;
-    memset(&r, 0, sizeof r);
-    r.pc = m->exec_pc;
-    r.gpr[m->x86 ? MMU_USER_X86_RSP : RV_REG_SP] = m->exec_sp;
-    if (m->x86) {
-        r.fp[0] = 0x7f; /* FCW 0x037f */
-        r.fp[1] = 0x03;
-        r.fp[25] = 0x1f; /* MXCSR 0x1f80 */
-        r.fp[24] = 0x80;
-        mmu_glue_user_set_tls(m->g, OS_TLS_FS, 0);
-        mmu_glue_user_set_tls(m->g, OS_TLS_GS, 0);
-    }
-    mmu_glue_user_set_regs(m->g, &r);
-    m->tasks[m->cur].regs = r;
+    save_task(m, &m->tasks[m->cur], UINT64_MAX);
     vfork_release(m, &m->tasks[m->cur]);
 }
 

@@ -352,13 +352,6 @@ int64_t sys_time(os_proc *p, const uint64_t *a, os_sysret *out)
     return s;
 }
 
-static uint64_t host_mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * NSEC + (uint64_t)ts.tv_nsec;
-}
-
 /* Sleep for a relative time (advances the fake clock instead). While
  * another process can run, the caller blocks in the runner's sense (the
  * call is re-issued) until a host deadline set at the first issue has
@@ -369,7 +362,7 @@ static void sleep_for(os_proc *p, int64_t s, int64_t ns, os_sysret *out)
         p->fake_ns += (uint64_t)s * NSEC + (uint64_t)ns;
         return;
     }
-    uint64_t now = host_mono_ns();
+    uint64_t now = os_wait_now_ns();
     if (p->sleep_deadline == 0)
         p->sleep_deadline = now + (uint64_t)s * NSEC + (uint64_t)ns;
     if (now >= p->sleep_deadline) {

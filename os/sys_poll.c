@@ -60,14 +60,11 @@
 #define MSEC         INT64_C(1000000)
 #define NO_DEADLINE  INT64_MAX
 
-static const uint64_t unblockable =
-    (UINT64_C(1) << (L_SIGKILL - 1)) | (UINT64_C(1) << (L_SIGSTOP - 1));
 
+/* The deadlines' clock (os_wait_now_ns) as a signed count. */
 static int64_t now_ns(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * NSEC + (int64_t)ts.tv_nsec;
+    return (int64_t)os_wait_now_ns();
 }
 
 /* The guest's array and the host descriptions among it. */
@@ -230,13 +227,8 @@ static int64_t poll_call(os_proc *p, const uint64_t *a, int64_t timeout,
         p->pollw.deadline = timeout < 0                  ? NO_DEADLINE
                             : timeout > NO_DEADLINE - now ? NO_DEADLINE
                                                           : now + timeout;
-        if (mask != NULL) {
-            if (!p->has_saved_mask) {
-                p->saved_mask = p->sigmask;
-                p->has_saved_mask = true;
-            }
-            p->sigmask = *mask & ~unblockable;
-        }
+        if (mask != NULL)
+            proc_wait_with_mask(p, *mask);
     }
     bool timed_out = false;
     int64_t r = do_sys_poll(p, a[0], (uint32_t)a[1], p->pollw.deadline,

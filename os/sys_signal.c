@@ -24,8 +24,6 @@
 #define L_SS_AUTODISARM (1u << 31)
 #define L_MINSIGSTKSZ   2048u
 
-static const uint64_t unblockable =
-    (UINT64_C(1) << (L_SIGKILL - 1)) | (UINT64_C(1) << (L_SIGSTOP - 1));
 
 bool os_proc_sigaction(const os_proc *p, int signo, os_sigaction *out)
 {
@@ -59,7 +57,7 @@ int64_t sys_rt_sigaction(os_proc *p, const uint64_t *a, os_sysret *out)
         nw.handler = ld_u64(b, 0);
         nw.flags = ld_u64(b, 8);
         nw.restorer = x86 ? ld_u64(b, 16) : 0;
-        nw.mask = ld_u64(b, mask_off) & ~unblockable;
+        nw.mask = ld_u64(b, mask_off) & ~L_SIG_UNBLOCKABLE;
         p->sig[sig - 1] = nw;
     }
     if (a[2] != 0) {
@@ -85,7 +83,7 @@ int64_t sys_rt_sigprocmask(os_proc *p, const uint64_t *a, os_sysret *out)
         uint64_t set;
         if (get_user_u64(p, a[1], &set) != 0)
             return -OS_EFAULT;
-        set &= ~unblockable;
+        set &= ~L_SIG_UNBLOCKABLE;
         switch (arg_int(a[0])) {
         case 0: /* SIG_BLOCK */
             p->sigmask |= set;
@@ -238,11 +236,7 @@ int64_t sys_rt_sigsuspend(os_proc *p, const uint64_t *a, os_sysret *out)
     uint64_t set;
     if (get_user_u64(p, a[0], &set) != 0)
         return -OS_EFAULT;
-    if (!p->has_saved_mask) { /* not a re-issue after blocking */
-        p->saved_mask = p->sigmask;
-        p->has_saved_mask = true;
-    }
-    p->sigmask = set & ~unblockable;
+    proc_wait_with_mask(p, set);
     int64_t r = sleep_until_signal(p, "rt_sigsuspend", out);
     if (r == -OS_EINTR && !os_proc_signal_pending(p))
         os_proc_restore_saved_mask(p);

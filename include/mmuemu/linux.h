@@ -348,5 +348,7 @@ typedef struct os_wait {
     uint64_t deadline_ns; /* 0: none */
 } os_wait;
 void os_proc_wait_state(const os_proc *p, os_wait *out);
+/* The clock deadlines are on: host CLOCK_MONOTONIC, in ns. */
+uint64_t os_wait_now_ns(void);
 
 #endif
