@@ -196,29 +196,44 @@ walk_step x86_entry(walk_ctx *w, unsigned level, uint64_t pte,
  * cached paging-structure bits against the current CR0/CR4/RFLAGS/PKRU.
  * *pk_fault is set when the protection-key rule denies the access.
  */
+/* What both forms of the rules below read: the request's mode, the
+ * accumulated paging-structure bits and the control bits in force. */
+typedef struct x86_rule_in {
+    bool user, user_page, writable, xd, wp, smap_ok;
+    bool pk_ad, pk_wd; /* the key's PKRU bits, when keys apply */
+} x86_rule_in;
+
+static inline x86_rule_in rule_in(const mmu_x86_state *x, mmu_paging_mode mode,
+                                  const mmu_req *req, mmu_rights r)
+{
+    x86_rule_in in;
+    in.user = x86_user_access(req);
+    in.user_page = (r.flags & MMU_PERM_U) != 0;
+    in.writable = (r.flags & MMU_PERM_W) != 0;
+    in.xd = !(r.flags & MMU_PERM_X);
+    in.wp = (x->cr0 & X86_CR0_WP) != 0;
+    bool explicit_sup = !in.user && !(req->flags & MMU_REQ_IMPLICIT);
+    in.smap_ok = !(x->cr4 & X86_CR4_SMAP) ||
+                 (explicit_sup && (x->rflags & X86_RFLAGS_AC));
+    /* Protection keys: user-mode addresses in 4/5-level paging. */
+    bool keys = (mode == MMU_MODE_X86_4LEVEL || mode == MMU_MODE_X86_5LEVEL) &&
+                (x->cr4 & X86_CR4_PKE) && in.user_page;
+    in.pk_ad = keys && (x->pkru & X86_PKRU_AD(r.pkey)) != 0;
+    in.pk_wd = keys && (x->pkru & X86_PKRU_WD(r.pkey)) != 0;
+    return in;
+}
+
 bool x86_rights_allow(const mmu_x86_state *x, mmu_paging_mode mode,
                       const mmu_req *req, mmu_access acc, mmu_rights r,
                       bool *pk_fault, mmu_fault_reason *why)
 {
-    bool user = x86_user_access(req);
-    bool user_page = (r.flags & MMU_PERM_U) != 0;
-    bool writable = (r.flags & MMU_PERM_W) != 0;
-    bool xd = !(r.flags & MMU_PERM_X);
-    bool wp = (x->cr0 & X86_CR0_WP) != 0;
-    bool explicit_sup = !user && !(req->flags & MMU_REQ_IMPLICIT);
-    bool smap_ok = !(x->cr4 & X86_CR4_SMAP) ||
-                   (explicit_sup && (x->rflags & X86_RFLAGS_AC));
-    bool ia32e_mode = mode == MMU_MODE_X86_4LEVEL ||
-                      mode == MMU_MODE_X86_5LEVEL;
+    x86_rule_in in = rule_in(x, mode, req, r);
+    bool user = in.user, user_page = in.user_page, writable = in.writable;
+    bool xd = in.xd, wp = in.wp, smap_ok = in.smap_ok;
 
-    *pk_fault = false;
-    /* Protection keys: data accesses to user-mode addresses, 4/5-level. */
-    if (ia32e_mode && (x->cr4 & X86_CR4_PKE) && user_page &&
-        acc != MMU_FETCH) {
-        bool ad = (x->pkru & X86_PKRU_AD(r.pkey)) != 0;
-        bool wd = (x->pkru & X86_PKRU_WD(r.pkey)) != 0;
-        *pk_fault = ad || (wd && acc == MMU_WRITE && (user || wp));
-    }
+    /* Keys apply to data accesses only. */
+    *pk_fault = acc != MMU_FETCH &&
+                (in.pk_ad || (in.pk_wd && acc == MMU_WRITE && (user || wp)));
     if (user) {
         if (!user_page)
             return *why = MMU_WHY_USER_TO_SUPERVISOR, false;
@@ -250,22 +265,11 @@ bool x86_rights_allow(const mmu_x86_state *x, mmu_paging_mode mode,
 uint8_t x86_rights_perms(const mmu_x86_state *x, mmu_paging_mode mode,
                          const mmu_req *req, mmu_rights r, bool dirty)
 {
-    bool user = x86_user_access(req);
-    bool user_page = (r.flags & MMU_PERM_U) != 0;
-    bool writable = (r.flags & MMU_PERM_W) != 0;
-    bool xd = !(r.flags & MMU_PERM_X);
-    bool wp = (x->cr0 & X86_CR0_WP) != 0;
-    bool explicit_sup = !user && !(req->flags & MMU_REQ_IMPLICIT);
-    bool smap_ok = !(x->cr4 & X86_CR4_SMAP) ||
-                   (explicit_sup && (x->rflags & X86_RFLAGS_AC));
-    bool pk_r = true, pk_w = true;
-    if ((mode == MMU_MODE_X86_4LEVEL || mode == MMU_MODE_X86_5LEVEL) &&
-        (x->cr4 & X86_CR4_PKE) && user_page) {
-        bool ad = (x->pkru & X86_PKRU_AD(r.pkey)) != 0;
-        bool wd = (x->pkru & X86_PKRU_WD(r.pkey)) != 0;
-        pk_r = !ad;
-        pk_w = !ad && !(wd && (user || wp));
-    }
+    x86_rule_in in = rule_in(x, mode, req, r);
+    bool user = in.user, user_page = in.user_page, writable = in.writable;
+    bool xd = in.xd, wp = in.wp, smap_ok = in.smap_ok;
+    bool pk_r = !in.pk_ad;
+    bool pk_w = !in.pk_ad && !(in.pk_wd && (user || wp));
     bool rd, wr, ex;
     if (user) {
         rd = user_page;
