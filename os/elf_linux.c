@@ -54,16 +54,6 @@ static uint64_t rd(const uint8_t *p, unsigned n)
     return v;
 }
 
-__attribute__((format(printf, 4, 5))) static int
-fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (err != NULL && errlen > 0)
-        vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return rc;
-}
 
 #define ENOEXEC_ (-OS_ENOEXEC)
 
@@ -72,20 +62,20 @@ static int read_header(elf_img *m, mmu_arch arch, char *err, size_t errlen)
     uint8_t h[EHDR_SIZE];
     int64_t n = os_file_read(m->f, 0, h, sizeof h);
     if (n < 0)
-        return fail(err, errlen, -OS_EIO, "cannot read the ELF header");
+        return os_fail(err, errlen, -OS_EIO, "cannot read the ELF header");
     if (n < 4 || memcmp(h, "\x7f" "ELF", 4) != 0)
-        return fail(err, errlen, ENOEXEC_, "not an ELF file (bad magic)");
+        return os_fail(err, errlen, ENOEXEC_, "not an ELF file (bad magic)");
     if (n < EHDR_SIZE)
-        return fail(err, errlen, ENOEXEC_,
+        return os_fail(err, errlen, ENOEXEC_,
                     "truncated ELF header (%lld of 64 bytes)", (long long)n);
     if (h[4] != 2)
-        return fail(err, errlen, ENOEXEC_,
+        return os_fail(err, errlen, ENOEXEC_,
                     "ELF class %u: only ELF64 executables are supported", h[4]);
     if (h[5] != 1)
-        return fail(err, errlen, ENOEXEC_, "ELF data encoding %u: not "
+        return os_fail(err, errlen, ENOEXEC_, "ELF data encoding %u: not "
                     "little-endian", h[5]);
     if (h[6] != 1 || rd(h + 20, 4) != 1)
-        return fail(err, errlen, ENOEXEC_, "bad ELF version");
+        return os_fail(err, errlen, ENOEXEC_, "bad ELF version");
     os_elf_info *i = &m->info;
     i->type = (uint16_t)rd(h + 16, 2);
     i->machine = (uint16_t)rd(h + 18, 2);
@@ -94,22 +84,22 @@ static int read_header(elf_img *m, mmu_arch arch, char *err, size_t errlen)
     i->phentsize = (uint16_t)rd(h + 54, 2);
     i->phnum = (uint16_t)rd(h + 56, 2);
     if (i->type != ET_EXEC && i->type != ET_DYN)
-        return fail(err, errlen, ENOEXEC_, "ELF type %u is not an executable "
+        return os_fail(err, errlen, ENOEXEC_, "ELF type %u is not an executable "
                     "(want ET_EXEC or a static-pie ET_DYN)", i->type);
     unsigned want = arch == MMU_ARCH_X86 ? OS_ELF_EM_X86_64 : OS_ELF_EM_RISCV;
     if (i->machine != want)
-        return fail(err, errlen, ENOEXEC_, "ELF machine %u, this address "
+        return os_fail(err, errlen, ENOEXEC_, "ELF machine %u, this address "
                     "space needs %u (%s)", i->machine, want,
                     arch == MMU_ARCH_X86 ? "EM_X86_64" : "EM_RISCV");
     if (i->phentsize != PHDR_SIZE)
-        return fail(err, errlen, ENOEXEC_, "e_phentsize %u (want 56)",
+        return os_fail(err, errlen, ENOEXEC_, "e_phentsize %u (want 56)",
                     i->phentsize);
     if (i->phnum == 0 || i->phnum > MAX_PHDRS)
-        return fail(err, errlen, ENOEXEC_, "e_phnum %u (want 1..%u)",
+        return os_fail(err, errlen, ENOEXEC_, "e_phnum %u (want 1..%u)",
                     i->phnum, MAX_PHDRS);
     if (i->phoff > m->size || (uint64_t)i->phnum * PHDR_SIZE > m->size -
                                   i->phoff)
-        return fail(err, errlen, ENOEXEC_, "program headers (offset 0x%llx, "
+        return os_fail(err, errlen, ENOEXEC_, "program headers (offset 0x%llx, "
                     "%u entries) lie outside the file (0x%llx bytes)",
                     (unsigned long long)i->phoff, i->phnum,
                     (unsigned long long)m->size);
@@ -121,7 +111,7 @@ static int read_phdrs(elf_img *m, char *err, size_t errlen)
     uint8_t buf[MAX_PHDRS * PHDR_SIZE];
     uint64_t len = (uint64_t)m->info.phnum * PHDR_SIZE;
     if (os_file_read(m->f, m->info.phoff, buf, len) != (int64_t)len)
-        return fail(err, errlen, -OS_EIO, "cannot read the program headers");
+        return os_fail(err, errlen, -OS_EIO, "cannot read the program headers");
     m->nph = m->info.phnum;
     for (unsigned k = 0; k < m->nph; k++) {
         const uint8_t *p = buf + k * PHDR_SIZE;
@@ -144,7 +134,7 @@ static int refuse_interp(elf_img *m, const phdr *ph, char *err, size_t errlen)
     if (ph->offset <= m->size && n <= m->size - ph->offset &&
         os_file_read(m->f, ph->offset, name, n) >= 0)
         name[n] = '\0';
-    return fail(err, errlen, ENOEXEC_, "dynamically linked (PT_INTERP "
+    return os_fail(err, errlen, ENOEXEC_, "dynamically linked (PT_INTERP "
                 "\"%s\"): only static and static-pie executables are "
                 "supported", name);
 }
@@ -155,28 +145,28 @@ static int check_load(elf_img *m, const os_layout *l, unsigned k,
 {
     const phdr *ph = &m->ph[k];
     if (ph->filesz > ph->memsz)
-        return fail(err, errlen, ENOEXEC_, "PT_LOAD %u: p_filesz 0x%llx "
+        return os_fail(err, errlen, ENOEXEC_, "PT_LOAD %u: p_filesz 0x%llx "
                     "exceeds p_memsz 0x%llx", k,
                     (unsigned long long)ph->filesz,
                     (unsigned long long)ph->memsz);
     if (ph->offset > m->size || ph->filesz > m->size - ph->offset)
-        return fail(err, errlen, ENOEXEC_, "PT_LOAD %u lies outside the file "
+        return os_fail(err, errlen, ENOEXEC_, "PT_LOAD %u lies outside the file "
                     "(offset 0x%llx + 0x%llx > 0x%llx bytes)", k,
                     (unsigned long long)ph->offset,
                     (unsigned long long)ph->filesz,
                     (unsigned long long)m->size);
     if (ph->memsz > l->task_size || ph->vaddr > l->task_size - ph->memsz)
-        return fail(err, errlen, ENOEXEC_, "PT_LOAD %u: absurd size or "
+        return os_fail(err, errlen, ENOEXEC_, "PT_LOAD %u: absurd size or "
                     "address (0x%llx + 0x%llx)", k,
                     (unsigned long long)ph->vaddr,
                     (unsigned long long)ph->memsz);
     if (((ph->vaddr - ph->offset) & (PAGE - 1)) != 0)
-        return fail(err, errlen, ENOEXEC_, "PT_LOAD %u: p_vaddr 0x%llx and "
+        return os_fail(err, errlen, ENOEXEC_, "PT_LOAD %u: p_vaddr 0x%llx and "
                     "p_offset 0x%llx differ modulo the page size", k,
                     (unsigned long long)ph->vaddr,
                     (unsigned long long)ph->offset);
     if (prev != NULL && ph->vaddr < prev->vaddr + prev->memsz)
-        return fail(err, errlen, ENOEXEC_, "PT_LOAD %u (0x%llx) overlaps or "
+        return os_fail(err, errlen, ENOEXEC_, "PT_LOAD %u (0x%llx) overlaps or "
                     "precedes the previous segment (ends 0x%llx)", k,
                     (unsigned long long)ph->vaddr,
                     (unsigned long long)(prev->vaddr + prev->memsz));
@@ -212,7 +202,7 @@ static int scan_phdrs(elf_img *m, const os_layout *l, char *err,
         i->hi = page_up(ph->vaddr + ph->memsz);
     }
     if (prev == NULL)
-        return fail(err, errlen, ENOEXEC_, "no loadable segment (PT_LOAD)");
+        return os_fail(err, errlen, ENOEXEC_, "no loadable segment (PT_LOAD)");
     return 0;
 }
 
@@ -221,16 +211,16 @@ static int check_span(elf_img *m, const os_layout *l, char *err,
 {
     os_elf_info *i = &m->info;
     if (i->hi == 0 || i->hi > l->task_size)
-        return fail(err, errlen, ENOEXEC_, "segments end at 0x%llx, beyond "
+        return os_fail(err, errlen, ENOEXEC_, "segments end at 0x%llx, beyond "
                     "the user address space (0x%llx)",
                     (unsigned long long)i->hi,
                     (unsigned long long)l->task_size);
     if (i->type == ET_EXEC && i->lo < l->mmap_min_addr)
-        return fail(err, errlen, ENOEXEC_, "segment at 0x%llx below "
+        return os_fail(err, errlen, ENOEXEC_, "segment at 0x%llx below "
                     "vm.mmap_min_addr (0x%llx)", (unsigned long long)i->lo,
                     (unsigned long long)l->mmap_min_addr);
     if (i->max_align > (UINT64_C(1) << 30))
-        return fail(err, errlen, ENOEXEC_, "absurd p_align 0x%llx",
+        return os_fail(err, errlen, ENOEXEC_, "absurd p_align 0x%llx",
                     (unsigned long long)i->max_align);
     for (unsigned k = 0; k < m->nph; k++) {
         const phdr *ph = &m->ph[k];
@@ -238,7 +228,7 @@ static int check_span(elf_img *m, const os_layout *l, char *err,
             i->entry - ph->vaddr < ph->memsz)
             return 0;
     }
-    return fail(err, errlen, ENOEXEC_, "entry point 0x%llx lies outside "
+    return os_fail(err, errlen, ENOEXEC_, "entry point 0x%llx lies outside "
                 "every PT_LOAD", (unsigned long long)i->entry);
 }
 
@@ -293,14 +283,14 @@ static int load_segment(os_aspace *as, os_uaccess *u, elf_img *m,
                         page_down(ph->offset)};
         rc = os_aspace_map(as, &r, &addr);
         if (rc != 0)
-            return fail(err, errlen, rc, "cannot map the segment at 0x%llx: "
+            return os_fail(err, errlen, rc, "cannot map the segment at 0x%llx: "
                         "%s", (unsigned long long)start, os_errno_name(rc));
         zero_start = vaddr + ph->filesz;
         uint64_t tail = zero_start & (PAGE - 1);
         if (ph->memsz > ph->filesz && tail != 0) {
             rc = os_clear_user(u, zero_start, (size_t)(PAGE - tail));
             if (rc != 0 && (prot & OS_VM_WRITE))
-                return fail(err, errlen, rc, "cannot zero the bss head at "
+                return os_fail(err, errlen, rc, "cannot zero the bss head at "
                             "0x%llx: %s", (unsigned long long)zero_start,
                             os_errno_name(rc));
         }
@@ -313,7 +303,7 @@ static int load_segment(os_aspace *as, os_uaccess *u, elf_img *m,
         if (rc == 0)
             rc = as_brk_area(as, zs, ze, BSS_FLAGS | (prot & OS_VM_EXEC), true);
         if (rc != 0)
-            return fail(err, errlen, rc, "cannot map the bss at 0x%llx: %s",
+            return os_fail(err, errlen, rc, "cannot map the bss at 0x%llx: %s",
                         (unsigned long long)zs, os_errno_name(rc));
     }
     return 0;
@@ -376,7 +366,7 @@ int os_elf_exec(os_aspace *as, os_uaccess *u, os_file *f,
     if (m.info.type == ET_DYN) {
         rc = os_aspace_unmapped_area(as, 0, m.info.hi - m.info.lo, &a);
         if (rc != 0)
-            return fail(err, errlen, rc, "no room for a static-pie of 0x%llx "
+            return os_fail(err, errlen, rc, "no room for a static-pie of 0x%llx "
                         "bytes", (unsigned long long)(m.info.hi - m.info.lo));
         bias = (a & ~(m.info.max_align - 1)) - m.info.lo;
     }

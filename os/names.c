@@ -1,7 +1,11 @@
 /*
- * names.c - errno names for reports.
+ * names.c - errno names for reports, and the error-message return the
+ * loader and process creation share.
  */
 #include "os_internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
 
 const char *os_errno_name(int err)
 {
@@ -37,4 +41,14 @@ const char *os_errno_name(int err)
     default:
         return "E?";
     }
+}
+
+int os_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (err != NULL && errlen > 0)
+        vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return rc;
 }

@@ -27,6 +27,11 @@ static inline bool page_aligned(uint64_t v)
     return (v & (PAGE - 1)) == 0;
 }
 
+/* A message in err (when there is room) and rc back: the loader's and
+ * process creation's error returns (names.c). */
+int os_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* ---- the VMA tree (vma.c) --------------------------------------- */
 
 /* Link v (bounds set, overlapping nothing) into the tree and the list. */

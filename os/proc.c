@@ -168,16 +168,6 @@ int get_user_path(os_proc *p, uint64_t va, char *buf)
 
 /* ---- creation ------------------------------------------------------ */
 
-__attribute__((format(printf, 4, 5))) static int
-fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (err != NULL && errlen > 0)
-        vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return rc;
-}
 
 static char *dup_or_null(const char *s)
 {
@@ -208,13 +198,13 @@ static int bind_std_fds(os_proc *p, char *err, size_t errlen)
             continue;
         int h = fcntl(host[i], F_DUPFD_CLOEXEC, 3);
         if (h < 0)
-            return fail(err, errlen, host_errno(errno),
+            return os_fail(err, errlen, host_errno(errno),
                         "cannot duplicate host fd %d for guest fd %d", host[i],
                         i);
         ofd *o = ofd_new(OFD_HOST, h, host_accmode(h), NULL);
         if (o == NULL) {
             close(h);
-            return fail(err, errlen, -OS_ENOMEM, "out of memory");
+            return os_fail(err, errlen, -OS_ENOMEM, "out of memory");
         }
         struct stat st;
         if (fstat(h, &st) == 0)
@@ -222,7 +212,7 @@ static int bind_std_fds(os_proc *p, char *err, size_t errlen)
         int rc = fdt_install_at(&p->fds, i, o, OS_FD_HARD_MAX, false);
         ofd_put(o);
         if (rc < 0)
-            return fail(err, errlen, rc, "cannot install guest fd %d", i);
+            return os_fail(err, errlen, rc, "cannot install guest fd %d", i);
     }
     return 0;
 }
@@ -265,10 +255,10 @@ static int setup(os_proc *p, const char *elf_path, char *err, size_t errlen)
                                             : dup_or_null(p->host_exe);
     p->bounce = malloc(OS_BOUNCE_SIZE);
     if (!p->sysroot || !p->host_exe || !p->exe_path || !p->bounce)
-        return fail(err, errlen, -OS_ENOMEM, "out of memory");
+        return os_fail(err, errlen, -OS_ENOMEM, "out of memory");
     p->rootfd = open(p->sysroot, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (p->rootfd < 0)
-        return fail(err, errlen, host_errno(errno), "sysroot %s: %s",
+        return os_fail(err, errlen, host_errno(errno), "sysroot %s: %s",
                     p->sysroot, strerror(errno));
     strcpy(p->cwd, "/");
     if (c->cwd != NULL) {
@@ -280,7 +270,7 @@ static int setup(os_proc *p, const char *elf_path, char *err, size_t errlen)
                         !S_ISDIR(st.st_mode)))
             rc = -OS_ENOTDIR;
         if (rc != 0)
-            return fail(err, errlen, rc, "cwd %s in the sysroot: %s", c->cwd,
+            return os_fail(err, errlen, rc, "cwd %s in the sysroot: %s", c->cwd,
                         os_errno_name(rc));
         strcpy(p->cwd, canon);
     }
@@ -304,12 +294,12 @@ static int load(os_proc *p, const char *elf_path, os_proc_entry *entry,
 {
     int fd = open(elf_path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return fail(err, errlen, host_errno(errno), "%s: %s", elf_path,
+        return os_fail(err, errlen, host_errno(errno), "%s: %s", elf_path,
                     strerror(errno));
     os_file *f = os_file_from_fd(fd, p->exe_path);
     close(fd);
     if (f == NULL)
-        return fail(err, errlen, -OS_EIO, "%s: cannot read", elf_path);
+        return os_fail(err, errlen, -OS_EIO, "%s: cannot read", elf_path);
     static const char *const no_env[] = {NULL};
     os_exec_params ep = {
         p->cfg.argv, p->cfg.envp != NULL ? p->cfg.envp : no_env,
@@ -353,15 +343,15 @@ int os_proc_create(const os_proc_config *cfg, os_kernel *k,
     *out = NULL;
     memset(entry, 0, sizeof *entry);
     if (cfg->argv == NULL || cfg->argv[0] == NULL || elf_path == NULL)
-        return fail(err, errlen, -OS_EINVAL,
+        return os_fail(err, errlen, -OS_EINVAL,
                     "argv[0] and the ELF path are "
                     "required");
     if (!abi_matches(cfg->abi, k->arch))
-        return fail(err, errlen, -OS_EINVAL,
+        return os_fail(err, errlen, -OS_EINVAL,
                     "the ABI does not match the kernel's architecture");
     os_proc *p = calloc(1, sizeof *p);
     if (p == NULL)
-        return fail(err, errlen, -OS_ENOMEM, "out of memory");
+        return os_fail(err, errlen, -OS_ENOMEM, "out of memory");
     p->cfg = *cfg;
     p->abi = cfg->abi;
     p->k = k;
@@ -375,7 +365,7 @@ int os_proc_create(const os_proc_config *cfg, os_kernel *k,
     if (rc == 0) {
         rc = proc_mm_new(k, &p->mm);
         if (rc != 0)
-            fail(err, errlen, rc, "address space: %s", os_errno_name(rc));
+            os_fail(err, errlen, rc, "address space: %s", os_errno_name(rc));
     }
     if (rc == 0) {
         p->mm->as.tag = proc_tag(p);
